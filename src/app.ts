@@ -1,0 +1,106 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { MqttClient } from 'mqtt';
+import { createTokenVerifier } from './auth/jwt.js';
+import type { Config } from './config.js';
+import type { Database } from './db/database.js';
+import { createSessionRunner, type SessionRunner } from './db/tenant-session.js';
+import { createEventBus, type EventBus } from './events/pubsub.js';
+import { attachGraphQLWebSocket } from './graphql/ws.js';
+import { createPulseYoga, type PulseYoga } from './graphql/yoga.js';
+import { createMetrics, type Metrics } from './http/metrics.js';
+import { handleOperationalRoute } from './http/routes.js';
+import type { Logger } from './logger.js';
+import { connectServiceClient, mqttMessenger, type ServiceClientOptions } from './mqtt/service-client.js';
+import type { AppServices } from './services.js';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  database: Database;
+  mqtt: ServiceClientOptions;
+  /** Prefilled in GraphiQL (embedded default only). */
+  graphiqlToken?: string;
+}
+
+export interface PulseApp {
+  readonly server: Server;
+  readonly yoga: PulseYoga;
+  readonly runner: SessionRunner;
+  readonly events: EventBus;
+  readonly metrics: Metrics;
+  /** Connects to the broker, then listens; resolves with the bound address. */
+  start(): Promise<{ port: number; url: string }>;
+  /** Stops accepting work, drains in-flight requests, closes subscriptions, MQTT and the event bus. */
+  stop(): Promise<void>;
+}
+
+const DRAIN_TIMEOUT_MS = 10_000;
+
+/** Wires the GraphQL server, WebSocket subscriptions and the MQTT connection on one HTTP server. */
+export function buildApp(deps: AppDeps): PulseApp {
+  const { config, logger, database } = deps;
+  const metrics = createMetrics();
+  const events = createEventBus(config.redisUrl);
+  const runner = createSessionRunner(database, events, logger);
+  let mqttClient: MqttClient | undefined;
+  const messenger = mqttMessenger(() => mqttClient);
+  const services: AppServices = { config, messenger };
+  const yoga = createPulseYoga({
+    config,
+    database,
+    runner,
+    events,
+    verifier: createTokenVerifier(config),
+    services,
+    metrics,
+    logger,
+    graphiqlToken: deps.graphiqlToken,
+  });
+  const server = createServer((req, res) => {
+    const declaredLength = Number(req.headers['content-length'] ?? 0);
+    if (declaredLength > config.graphql.maxRequestBytes) {
+      res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+      res.end(JSON.stringify({ errors: [{ message: 'Request body too large', extensions: { code: 'PAYLOAD_TOO_LARGE' } }] }));
+      return;
+    }
+    const probes = { database: () => database.ping(), broker: () => mqttClient?.connected ?? false };
+    handleOperationalRoute(req, res, probes, metrics)
+      .then((handled) => (handled ? undefined : yoga.handle(req, res)))
+      .catch((error: unknown) => {
+        logger.error({ err: error }, 'unhandled HTTP error');
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      });
+  });
+  const ws = attachGraphQLWebSocket(server, yoga, metrics);
+
+  return {
+    server,
+    yoga,
+    runner,
+    events,
+    metrics,
+    async start() {
+      mqttClient = await connectServiceClient(deps.mqtt, logger);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.http.port, config.http.host, () => resolve());
+      });
+      const { port } = server.address() as AddressInfo;
+      const url = `http://${config.http.host === '0.0.0.0' ? 'localhost' : config.http.host}:${port}/graphql`;
+      logger.info({ url }, 'Pulse is serving GraphQL');
+      return { port, url };
+    },
+    async stop() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await ws.close();
+      const timer = setTimeout(() => server.closeAllConnections(), DRAIN_TIMEOUT_MS);
+      await closed;
+      clearTimeout(timer);
+      await mqttClient?.endAsync().catch((error: unknown) => logger.warn({ err: error }, 'MQTT close failed'));
+      await events.close();
+    },
+  };
+}

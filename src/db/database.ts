@@ -1,0 +1,114 @@
+import { mkdir } from 'node:fs/promises';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { PrismaClient } from '../generated/prisma/client.js';
+import type { Logger } from '../logger.js';
+import { applyMigrations, type MigrationResult } from './migrate.js';
+import { connectPgExecutor, pgliteExecutor, type SqlExecutor } from './sql-executor.js';
+
+/** The role every tenant transaction runs as; created by the first migration. */
+export const APP_ROLE = 'pulse_app';
+
+export type DatabaseOptions =
+  | { kind: 'postgres'; url: string; migrationUrl?: string; poolSize?: number }
+  | { kind: 'pglite'; dataDir?: string };
+
+/**
+ * An open database: the Prisma client plus what the tenant transaction needs to know about it.
+ * `assumeRole` is set when the connection's own identity would bypass RLS (superuser, owner,
+ * BYPASSRLS, or PGlite's single superuser): every tenant transaction then switches to `pulse_app`.
+ */
+export interface Database {
+  readonly kind: 'postgres' | 'pglite';
+  readonly prisma: PrismaClient;
+  readonly assumeRole: string | null;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenedDatabase {
+  database: Database;
+  migrations: MigrationResult;
+}
+
+/** Opens the database, applies pending migrations, and decides how RLS will be made to apply. */
+export async function openDatabase(options: DatabaseOptions, logger: Logger): Promise<OpenedDatabase> {
+  return options.kind === 'pglite' ? openPglite(options.dataDir, logger) : openPostgres(options, logger);
+}
+
+async function openPostgres(options: Extract<DatabaseOptions, { kind: 'postgres' }>, logger: Logger): Promise<OpenedDatabase> {
+  const owner = await connectPgExecutor(options.migrationUrl ?? options.url);
+  let migrations: MigrationResult;
+  try {
+    migrations = await applyMigrations(owner);
+  } finally {
+    await owner.close();
+  }
+  const probe = await connectPgExecutor(options.url);
+  let assumeRole: string | null;
+  try {
+    assumeRole = (await bypassesRowLevelSecurity(probe)) ? APP_ROLE : null;
+  } finally {
+    await probe.close();
+  }
+  if (assumeRole) {
+    logger.warn(
+      'DATABASE_URL connects as a role that would bypass row-level security; every transaction switches to pulse_app. ' +
+        'Prefer a dedicated login role granted pulse_app (see README).',
+    );
+  }
+  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: options.url, max: options.poolSize ?? 10 }) });
+  return {
+    migrations,
+    database: {
+      kind: 'postgres',
+      prisma,
+      assumeRole,
+      async ping() {
+        await prisma.$queryRaw`SELECT 1`;
+      },
+      close: () => prisma.$disconnect(),
+    },
+  };
+}
+
+async function openPglite(dataDir: string | undefined, logger: Logger): Promise<OpenedDatabase> {
+  if (dataDir) await mkdir(dataDir, { recursive: true });
+  const pglite = await PGlite.create(dataDir);
+  let migrations: MigrationResult;
+  try {
+    migrations = await applyMigrations(pgliteExecutor(pglite));
+  } catch (error) {
+    await pglite.close();
+    throw error;
+  }
+  logger.debug({ dataDir: dataDir ?? 'memory' }, 'embedded PGlite database open');
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  return {
+    migrations,
+    database: {
+      kind: 'pglite',
+      prisma,
+      // PGlite has one user and it is a superuser: RLS applies only after switching role.
+      assumeRole: APP_ROLE,
+      async ping() {
+        await prisma.$queryRaw`SELECT 1`;
+      },
+      async close() {
+        await prisma.$disconnect();
+        await pglite.close();
+      },
+    },
+  };
+}
+
+async function bypassesRowLevelSecurity(executor: SqlExecutor): Promise<boolean> {
+  const [row] = await executor.query<{ bypass: boolean }>(
+    `SELECT r.rolsuper OR r.rolbypassrls OR EXISTS (
+       SELECT 1 FROM pg_tables t WHERE t.schemaname = 'public' AND t.tablename = 'device_registry' AND t.tableowner = current_user
+     ) AS bypass
+     FROM pg_roles r WHERE r.rolname = current_user`,
+  );
+  return row?.bypass ?? true;
+}

@@ -1,0 +1,40 @@
+import { createPubSub } from 'graphql-yoga';
+import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
+import { Redis } from 'ioredis';
+import type { PulseEventName, PulseEvents } from './events.js';
+
+type ChannelMap = { [K in PulseEventName]: [tenantId: string, payload: PulseEvents[K]] };
+
+/** Tenant-keyed pub/sub over the typed event map; in-process, or Redis when several instances run. */
+export interface EventBus {
+  publish<K extends PulseEventName>(name: K, payload: PulseEvents[K]): void;
+  subscribe<K extends PulseEventName>(name: K, tenantId: string): AsyncIterable<PulseEvents[K]>;
+  close(): Promise<void>;
+}
+
+/** Creates the event bus; with a Redis URL, events fan out to every instance subscribed to Redis. */
+export function createEventBus(redisUrl?: string): EventBus {
+  let redisClients: Redis[] = [];
+  let pubsub;
+  if (redisUrl) {
+    const publishClient = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 });
+    const subscribeClient = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 });
+    redisClients = [publishClient, subscribeClient];
+    pubsub = createPubSub<ChannelMap>({ eventTarget: createRedisEventTarget({ publishClient, subscribeClient }) });
+  } else {
+    pubsub = createPubSub<ChannelMap>();
+  }
+  const bus = pubsub;
+  return {
+    publish(name, payload) {
+      // The yoga pubsub's generic overloads don't narrow through a mapped key; the map above is the contract.
+      (bus.publish as (topic: string, id: string, payload: unknown) => void)(name, payload.tenantId, payload);
+    },
+    subscribe(name, tenantId) {
+      return (bus.subscribe as (topic: string, id: string) => AsyncIterable<never>)(name, tenantId);
+    },
+    async close() {
+      await Promise.all(redisClients.map((client) => client.quit().catch(() => undefined)));
+    },
+  };
+}

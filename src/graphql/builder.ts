@@ -1,0 +1,44 @@
+import SchemaBuilder from '@pothos/core';
+import ErrorsPlugin from '@pothos/plugin-errors';
+import PrismaPlugin from '@pothos/plugin-prisma';
+import RelayPlugin from '@pothos/plugin-relay';
+import type { PrismaClient } from '../generated/prisma/client.js';
+import type PrismaTypes from '../generated/pothos-prisma-types.js';
+import { getDatamodel } from '../generated/pothos-prisma-types.js';
+import type { JsonValue } from '../domain/json.js';
+import type { GraphQLContext } from './context.js';
+
+/** The one schema builder: plugins and context type are declared here and nowhere else. */
+export const builder = new SchemaBuilder<{
+  Context: GraphQLContext;
+  PrismaTypes: PrismaTypes;
+  DefaultFieldNullability: false;
+  Scalars: {
+    DateTime: { Input: Date; Output: Date | string };
+    JSON: { Input: JsonValue; Output: unknown };
+    JSONObject: { Input: { [key: string]: JsonValue }; Output: unknown };
+  };
+}>({
+  defaultFieldNullability: false,
+  // Errors before Prisma, as the Pothos docs require, so error unions wrap prisma fields too.
+  plugins: [ErrorsPlugin, PrismaPlugin, RelayPlugin],
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    nodeQueryOptions: { nullable: true },
+    nodesQueryOptions: false,
+  },
+  errors: { defaultTypes: [] },
+  prisma: {
+    // Resolvers only ever reach the database through the operation's tenant transaction.
+    client: (ctx) => ctx.session.db as unknown as PrismaClient,
+    dmmf: getDatamodel(),
+    exposeDescriptions: false,
+    filterConnectionTotalCount: true,
+    onUnusedQuery: process.env.NODE_ENV === 'production' ? null : 'warn',
+  },
+});
+
+builder.queryType({});
+builder.mutationType({});
+builder.subscriptionType({});

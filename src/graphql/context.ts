@@ -1,0 +1,25 @@
+import type { Principal } from '../auth/jwt.js';
+import type { SessionRunner, TenantScope, TenantSession } from '../db/tenant-session.js';
+import type { EventBus } from '../events/pubsub.js';
+import type { Logger } from '../logger.js';
+import type { AppServices } from '../services.js';
+
+/** What every resolver receives. Built per request (HTTP) or per subscription (WebSocket). */
+export interface GraphQLContext {
+  principal: Principal;
+  scope: TenantScope;
+  /**
+   * The tenant transaction of the current operation. For queries and mutations it is the one
+   * transaction the operation runs in; while resolving subscription events it is a client that
+   * scopes each query on its own (no transaction may stay open for a subscription's lifetime).
+   */
+  session: TenantSession;
+  runner: SessionRunner;
+  events: EventBus;
+  services: AppServices;
+  logger: Logger;
+}
+
+export function scopeOf(principal: Principal): TenantScope {
+  return { tenantId: principal.tenantId, role: principal.role, actorId: principal.subject };
+}

@@ -1,0 +1,103 @@
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { AuthenticationError, type TokenVerifier } from '../auth/jwt.js';
+import type { Config } from '../config.js';
+import { perQuerySession, type SessionRunner } from '../db/tenant-session.js';
+import type { Database } from '../db/database.js';
+import type { EventBus } from '../events/pubsub.js';
+import type { Metrics } from '../http/metrics.js';
+import type { Logger } from '../logger.js';
+import type { AppServices } from '../services.js';
+import { scopeOf, type GraphQLContext } from './context.js';
+import { createErrorMasker } from './error-masking.js';
+import { useOperationMetrics } from './metrics-plugin.js';
+import { RateLimiter } from './rate-limit.js';
+import { schema } from './schema.js';
+import { useTenantTransaction } from './tenant-transaction-plugin.js';
+
+export interface YogaDeps {
+  config: Pick<Config, 'graphql' | 'nodeEnv'>;
+  database: Database;
+  runner: SessionRunner;
+  events: EventBus;
+  verifier: TokenVerifier;
+  services: AppServices;
+  metrics: Metrics;
+  logger: Logger;
+  /** Prefilled in GraphiQL's headers editor (embedded default only), so a newcomer can start at once. */
+  graphiqlToken?: string;
+}
+
+export type PulseYoga = YogaServerInstance<Record<string, unknown>, GraphQLContext>;
+
+/** What the context factory receives from HTTP (a Request) or from graphql-ws (connectionParams). */
+interface InitialContext {
+  request?: Request;
+  connectionParams?: Record<string, unknown>;
+}
+
+/** The GraphQL server: schema, auth, tenant transaction, abuse limits, masking, metrics. */
+export function createPulseYoga(deps: YogaDeps): PulseYoga {
+  const limiter = new RateLimiter(deps.config.graphql.rateLimitPerMinute);
+  const plugins: Plugin[] = [
+    EnvelopArmorPlugin({
+      maxDepth: { n: deps.config.graphql.maxDepth },
+      maxTokens: { n: deps.config.graphql.maxTokens },
+      maxAliases: { n: 30 },
+      maxDirectives: { n: 50 },
+      costLimit: { maxCost: 5_000 },
+      blockFieldSuggestion: { enabled: !deps.config.graphql.introspection },
+    }) as Plugin,
+    useOperationMetrics(deps.metrics),
+    useTenantTransaction(deps.runner) as Plugin,
+  ];
+  if (!deps.config.graphql.introspection) {
+    plugins.push({ onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule) });
+  }
+  return createYoga<Record<string, unknown>, GraphQLContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    // Unexpected errors are logged once, with their id, by the masker; yoga's own logging would repeat them.
+    logging: false,
+    maskedErrors: { maskError: createErrorMasker(deps.logger) },
+    graphiql: deps.graphiqlToken
+      ? { title: 'Pulse', headers: JSON.stringify({ Authorization: `Bearer ${deps.graphiqlToken}` }, null, 2) }
+      : { title: 'Pulse' },
+    renderGraphiQL,
+    plugins,
+    context: async (initial: InitialContext): Promise<Omit<GraphQLContext, never>> => {
+      const authorization = initial.request?.headers.get('authorization') ?? initial.connectionParams?.['authorization'];
+      const principal = await authenticate(deps.verifier, typeof authorization === 'string' ? authorization : undefined);
+      if (!limiter.take(`${principal.tenantId}/${principal.subject}`)) {
+        throw new GraphQLError('Rate limit exceeded: try again in a minute', {
+          extensions: { code: 'RATE_LIMITED', http: { status: 429, headers: { 'retry-after': '60' } } },
+        });
+      }
+      const scope = scopeOf(principal);
+      return {
+        principal,
+        scope,
+        // Replaced by the operation's transaction for queries and mutations (useTenantTransaction).
+        session: perQuerySession(deps.database, scope),
+        runner: deps.runner,
+        events: deps.events,
+        services: deps.services,
+        logger: deps.logger,
+      };
+    },
+  });
+}
+
+async function authenticate(verifier: TokenVerifier, authorization: string | undefined) {
+  try {
+    return await verifier.verify(authorization);
+  } catch (error) {
+    if (error instanceof AuthenticationError) {
+      throw new GraphQLError(error.message, { extensions: { code: 'UNAUTHENTICATED', reason: error.code, http: { status: 401 } } });
+    }
+    throw error;
+  }
+}

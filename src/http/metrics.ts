@@ -1,0 +1,42 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The process's Prometheus metrics; one registry per app so several apps can share a test process. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'pulse_' });
+  return {
+    registry,
+    graphqlOperations: new Counter({
+      name: 'pulse_graphql_operations_total',
+      help: 'GraphQL operations by type and outcome',
+      labelNames: ['type', 'outcome'] as const,
+      registers: [registry],
+    }),
+    graphqlDuration: new Histogram({
+      name: 'pulse_graphql_operation_duration_seconds',
+      help: 'GraphQL execution time including its tenant transaction',
+      labelNames: ['type'] as const,
+      buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    mqttMessages: new Counter({
+      name: 'pulse_mqtt_messages_total',
+      help: 'MQTT messages received from devices by topic kind and outcome',
+      labelNames: ['kind', 'outcome'] as const,
+      registers: [registry],
+    }),
+    mqttRejected: new Counter({
+      name: 'pulse_mqtt_rejected_total',
+      help: 'MQTT messages dropped, by reason (bad topic, bad payload, unknown device, ...)',
+      labelNames: ['kind', 'reason'] as const,
+      registers: [registry],
+    }),
+    subscriptions: new Gauge({
+      name: 'pulse_graphql_active_subscriptions',
+      help: 'Open GraphQL subscriptions',
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

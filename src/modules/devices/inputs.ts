@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { idSchema } from '../../domain/ids.js';
+
+const name = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+
+/** Tag keys are identifiers clients filter by; values are free text, bounded. */
+export const tagSchema = z.object({
+  key: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9_.:-]{0,62}$/, 'must be 1–63 characters: letters, digits and _ . : - (starting with a letter)'),
+  value: z.string().max(256, 'must be at most 256 characters'),
+});
+
+const tagsSchema = z
+  .array(tagSchema)
+  .max(50, 'at most 50 tags per device')
+  .superRefine((tags, ctx) => {
+    const seen = new Set<string>();
+    tags.forEach((tag, index) => {
+      if (seen.has(tag.key)) ctx.addIssue({ code: 'custom', path: [index, 'key'], message: `duplicate tag key "${tag.key}"` });
+      seen.add(tag.key);
+    });
+  });
+
+const metadataSchema = z
+  .record(z.string(), z.unknown())
+  .refine((value) => JSON.stringify(value).length <= 16_384, 'metadata must be at most 16 KiB of JSON');
+
+export const registerDeviceSchema = z.object({
+  deviceId: idSchema,
+  name,
+  siteId: idSchema.nullish(),
+  tags: tagsSchema.nullish(),
+  model: z.string().max(200).nullish(),
+  firmwareVersion: z.string().max(100).nullish(),
+  serialNumber: z.string().max(100).nullish(),
+  metadata: metadataSchema.nullish(),
+});
+
+export const updateDeviceSchema = z.object({
+  deviceId: idSchema,
+  name: name.nullish(),
+  /** `null` clears the site; absent leaves it. */
+  siteId: idSchema.nullish(),
+  /** Replaces the whole tag set when given. */
+  tags: tagsSchema.nullish(),
+  model: z.string().max(200).nullish(),
+  firmwareVersion: z.string().max(100).nullish(),
+  metadata: metadataSchema.nullish(),
+});
+
+export const deviceFilterSchema = z.object({
+  status: z.array(z.enum(['ONLINE', 'STALE', 'OFFLINE'])).max(3).nullish(),
+  siteId: idSchema.nullish(),
+  tags: z.array(tagSchema.partial({ value: true })).max(10).nullish(),
+  search: z.string().max(200).nullish(),
+  includeDecommissioned: z.boolean().nullish(),
+  tenantId: idSchema.nullish(),
+});
+
+export type RegisterDeviceInput = z.infer<typeof registerDeviceSchema>;
+export type UpdateDeviceInput = z.infer<typeof updateDeviceSchema>;
+export type DeviceFilter = z.infer<typeof deviceFilterSchema>;

@@ -1,0 +1,124 @@
+import type { Prisma } from '../../generated/prisma/client.js';
+import { AlreadyExistsError, NotFoundError } from '../../domain/errors.js';
+import { isUniqueViolation } from '../../db/prisma-errors.js';
+import type { TenantScope, TenantSession } from '../../db/tenant-session.js';
+import { ensureTenant, requireTenant, requireWriter } from '../tenants/service.js';
+import { parseInput } from '../../domain/validation.js';
+import { issueDeviceCredentials, revokeDeviceCredentials, type IssuedCredentials } from './credentials.js';
+import { deviceFilterSchema, registerDeviceSchema, updateDeviceSchema, type DeviceFilter } from './inputs.js';
+
+export type DeviceKey = { tenantId: string; deviceId: string };
+
+async function assertSiteExists(session: TenantSession, tenantId: string, siteId: string): Promise<void> {
+  const site = await session.db.site.findUnique({ where: { tenantId_siteId: { tenantId, siteId } }, select: { siteId: true } });
+  if (!site) throw new NotFoundError('Site', siteId);
+}
+
+/** Registers a device with its state row, tags and first MQTT credentials (returned once, in clear). */
+export async function registerDevice(session: TenantSession, rawInput: unknown): Promise<{ key: DeviceKey; credentials: IssuedCredentials }> {
+  const input = parseInput(registerDeviceSchema, rawInput);
+  const tenantId = requireWriter(session.scope);
+  await ensureTenant(session, tenantId);
+  if (input.siteId) await assertSiteExists(session, tenantId, input.siteId);
+  try {
+    await session.db.device.create({
+      data: {
+        tenantId,
+        deviceId: input.deviceId,
+        name: input.name,
+        siteId: input.siteId ?? null,
+        model: input.model ?? null,
+        firmwareVersion: input.firmwareVersion ?? null,
+        serialNumber: input.serialNumber ?? null,
+        metadata: (input.metadata ?? {}) as Prisma.InputJsonObject,
+        state: { create: {} },
+        tags: { create: (input.tags ?? []).map((tag) => ({ key: tag.key, value: tag.value })) },
+      },
+      select: { deviceId: true },
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new AlreadyExistsError('Device', input.deviceId);
+    throw error;
+  }
+  const key = { tenantId, deviceId: input.deviceId };
+  const credentials = await issueDeviceCredentials(session, key);
+  session.publish('deviceChanged', { ...key, change: 'REGISTERED' });
+  return { key, credentials };
+}
+
+/** Updates name, site, tags (replaced as a set) and descriptive fields of an active device. */
+export async function updateDevice(session: TenantSession, rawInput: unknown): Promise<DeviceKey> {
+  const input = parseInput(updateDeviceSchema, rawInput);
+  const tenantId = requireWriter(session.scope);
+  const key = { tenantId, deviceId: input.deviceId };
+  await findActiveDevice(session, key);
+  if (input.siteId) await assertSiteExists(session, tenantId, input.siteId);
+  await session.db.device.update({
+    where: { tenantId_deviceId: key },
+    data: {
+      ...(input.name != null && { name: input.name }),
+      ...(input.siteId !== undefined && { siteId: input.siteId }),
+      ...(input.model !== undefined && { model: input.model }),
+      ...(input.firmwareVersion !== undefined && { firmwareVersion: input.firmwareVersion }),
+      ...(input.metadata != null && { metadata: input.metadata as Prisma.InputJsonObject }),
+      ...(input.tags != null && {
+        tags: { deleteMany: {}, create: input.tags.map((tag) => ({ key: tag.key, value: tag.value })) },
+      }),
+    },
+    select: { deviceId: true },
+  });
+  session.publish('deviceChanged', { ...key, change: 'UPDATED' });
+  return key;
+}
+
+/**
+ * Decommissions a device: a soft delete that keeps its history, revokes its MQTT credentials and
+ * hides it from lists unless `includeDecommissioned` is asked for.
+ */
+export async function decommissionDevice(session: TenantSession, deviceId: string): Promise<DeviceKey> {
+  const tenantId = requireWriter(session.scope);
+  const key = { tenantId, deviceId: parseInput(updateDeviceSchema.shape.deviceId, deviceId, ['deviceId']) };
+  await findActiveDevice(session, key);
+  await session.db.device.update({ where: { tenantId_deviceId: key }, data: { decommissionedAt: new Date() }, select: { deviceId: true } });
+  await revokeDeviceCredentials(session, key);
+  session.publish('deviceChanged', { ...key, change: 'DECOMMISSIONED' });
+  return key;
+}
+
+/** Throws NotFound unless the device exists in the caller's view and is not decommissioned. */
+export async function findActiveDevice(session: TenantSession, key: DeviceKey): Promise<void> {
+  const device = await session.db.device.findUnique({ where: { tenantId_deviceId: key }, select: { decommissionedAt: true } });
+  if (!device || device.decommissionedAt) throw new NotFoundError('Device', key.deviceId);
+}
+
+/**
+ * The `where` for device lists. Customers are pinned to their tenant (RLS enforces it as well; the
+ * explicit predicate lets the planner use the tenant-leading indexes); operators may pick one.
+ */
+export function deviceListWhere(scope: TenantScope, rawFilter: unknown): Prisma.DeviceWhereInput {
+  const filter: DeviceFilter = parseInput(deviceFilterSchema, rawFilter ?? {}, ['filter']);
+  const tenantId = scope.role === 'operator' ? (filter.tenantId ?? undefined) : requireTenant(scope);
+  const and: Prisma.DeviceWhereInput[] = [];
+  if (!filter.includeDecommissioned) and.push({ decommissionedAt: null });
+  if (filter.status?.length) {
+    // A device without a state row has never connected: it counts as OFFLINE.
+    and.push(
+      filter.status.includes('OFFLINE')
+        ? { OR: [{ state: { is: { status: { in: filter.status } } } }, { state: { is: null } }] }
+        : { state: { is: { status: { in: filter.status } } } },
+    );
+  }
+  if (filter.siteId) and.push({ siteId: filter.siteId });
+  for (const tag of filter.tags ?? []) {
+    and.push({ tags: { some: tag.value == null ? { key: tag.key } : { key: tag.key, value: tag.value } } });
+  }
+  if (filter.search) {
+    and.push({
+      OR: [
+        { deviceId: { contains: filter.search, mode: 'insensitive' } },
+        { name: { contains: filter.search, mode: 'insensitive' } },
+      ],
+    });
+  }
+  return { ...(tenantId && { tenantId }), AND: and };
+}

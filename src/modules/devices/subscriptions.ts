@@ -1,0 +1,34 @@
+import { filter, pipe } from 'graphql-yoga';
+import type { PulseEvents } from '../../events/events.js';
+import { builder } from '../../graphql/builder.js';
+import { requireTenant } from '../tenants/service.js';
+
+const DeviceChange = builder.enumType('DeviceChange', { values: ['REGISTERED', 'UPDATED', 'DECOMMISSIONED'] as const });
+
+const DeviceChangedEvent = builder.objectRef<PulseEvents['deviceChanged']>('DeviceChangedEvent').implement({
+  fields: (t) => ({
+    change: t.field({ type: DeviceChange, resolve: (event) => event.change }),
+    deviceId: t.exposeString('deviceId'),
+    device: t.prismaField({
+      type: 'Device',
+      nullable: true,
+      description: 'The device as it is now, read in the subscriber’s own tenant scope',
+      resolve: (query, event, _args, ctx) =>
+        ctx.session.db.device.findUnique({ ...query, where: { tenantId_deviceId: { tenantId: event.tenantId, deviceId: event.deviceId } } }),
+    }),
+  }),
+});
+
+builder.subscriptionFields((t) => ({
+  deviceChanged: t.field({
+    type: DeviceChangedEvent,
+    description: "Registrations, updates and decommissions in the caller's tenant, optionally of one device",
+    args: { deviceId: t.arg.string() },
+    subscribe: (_root, args, ctx) =>
+      pipe(
+        ctx.events.subscribe('deviceChanged', requireTenant(ctx.scope)),
+        filter((event: PulseEvents['deviceChanged']) => !args.deviceId || event.deviceId === args.deviceId),
+      ),
+    resolve: (event) => event,
+  }),
+}));

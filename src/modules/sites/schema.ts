@@ -1,0 +1,57 @@
+import { AlreadyExistsError, ValidationError } from '../../domain/errors.js';
+import { builder } from '../../graphql/builder.js';
+import { lookupTenant, requireTenant } from '../tenants/service.js';
+import { createSite } from './service.js';
+
+builder.prismaObject('Site', {
+  fields: (t) => ({
+    siteId: t.exposeString('siteId'),
+    name: t.exposeString('name'),
+    address: t.exposeString('address', { nullable: true }),
+    latitude: t.exposeFloat('latitude', { nullable: true }),
+    longitude: t.exposeFloat('longitude', { nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    devices: t.relatedConnection('devices', {
+      cursor: 'tenantId_deviceId',
+      query: { where: { decommissionedAt: null }, orderBy: { deviceId: 'asc' } },
+      totalCount: true,
+    }),
+  }),
+});
+
+const CreateSiteInput = builder.inputType('CreateSiteInput', {
+  fields: (t) => ({
+    siteId: t.string({ required: true }),
+    name: t.string({ required: true }),
+    address: t.string(),
+    latitude: t.float(),
+    longitude: t.float(),
+  }),
+});
+
+builder.queryFields((t) => ({
+  site: t.prismaField({
+    type: 'Site',
+    nullable: true,
+    args: { siteId: t.arg.string({ required: true }), tenantId: t.arg.string() },
+    resolve: (query, _root, args, ctx) =>
+      ctx.session.db.site.findUnique({ ...query, where: { tenantId_siteId: { tenantId: lookupTenant(ctx.scope, args.tenantId), siteId: args.siteId } } }),
+  }),
+  sites: t.prismaField({
+    type: ['Site'],
+    resolve: (query, _root, _args, ctx) =>
+      ctx.session.db.site.findMany({ ...query, where: { tenantId: requireTenant(ctx.scope) }, orderBy: { siteId: 'asc' }, take: 1000 }),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  createSite: t.prismaField({
+    type: 'Site',
+    errors: { types: [ValidationError, AlreadyExistsError], union: { name: 'CreateSiteResult' } },
+    args: { input: t.arg({ type: CreateSiteInput, required: true }) },
+    resolve: async (query, _root, args, ctx) => {
+      const key = await createSite(ctx.session, args.input);
+      return ctx.session.db.site.findUniqueOrThrow({ ...query, where: { tenantId_siteId: key } });
+    },
+  }),
+}));

@@ -1,0 +1,249 @@
+/**
+ * The embedded MQTT 3.1.1 broker (Aedes 1.x on a plain TCP server) with Pulse's device policy:
+ * who may connect, publish and subscribe. Policy decisions are the pure functions of topics.ts;
+ * this file wires them into Aedes' callback-style hooks.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { EventEmitter } from 'node:events';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { Aedes, type AuthErrorCode, type AuthenticateError, type Client, type ConnectPacket } from 'aedes';
+import type { Logger } from 'pino';
+import { decodePayload } from './codec.js';
+import {
+  buildTopic,
+  deviceMayPublish,
+  deviceMaySubscribe,
+  deviceTopicPrefix,
+  isValidId,
+  parseDeviceTopic,
+  serviceMayPublish,
+  serviceMaySubscribe,
+} from './topics.js';
+
+/** A device identity, as resolved from its credentials. */
+export interface DeviceIdentity {
+  tenantId: string;
+  deviceId: string;
+}
+
+export interface EmbeddedBrokerOptions {
+  /** TCP port; 0 asks the OS for a free one (read the bound port from the result). */
+  port: number;
+  /** Interface to bind; default all interfaces. */
+  host?: string;
+  logger: Logger;
+  /** Resolves device credentials to an identity, or `null` to refuse. Should be constant-time for unknown users. */
+  authenticateDevice: (username: string, password: Buffer) => Promise<DeviceIdentity | null>;
+  /** The API server's own principal (ingest, command sender): full access under `pulse/`. */
+  serviceCredentials: { username: string; password: string };
+  /** Bound on `authenticateDevice`; a stuck database must not hold sockets paused forever. Default 10 s. */
+  authTimeoutMs?: number;
+}
+
+export interface EmbeddedBroker {
+  port: number;
+  /** `mqtt://host:port` for clients of this process. */
+  url: string;
+  /** Stops accepting, disconnects every client (wills fire) and releases the port. Idempotent. */
+  close(): Promise<void>;
+}
+
+type Principal = { kind: 'service' } | ({ kind: 'device'; prefix: string } & DeviceIdentity);
+
+// CONNACK return codes, MQTT 3.1.1 §3.2.2.3 (Aedes' own enum is a const enum we cannot import
+// under isolatedModules).
+const IDENTIFIER_REJECTED = 2 as AuthErrorCode;
+const SERVER_UNAVAILABLE = 3 as AuthErrorCode;
+const BAD_USERNAME_OR_PASSWORD = 4 as AuthErrorCode;
+const NOT_AUTHORIZED = 5 as AuthErrorCode;
+
+type Refusal = { refused: AuthErrorCode; why: string };
+
+/** Equal-length digests let timingSafeEqual compare secrets of any length without leaking it. */
+function secretEquals(a: Buffer, b: Buffer): boolean {
+  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`authenticateDevice timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Starts Aedes behind a `net.Server` on `port` (0 for a free one) and resolves once it listens.
+ * Devices may only touch their own `pulse/{tenant}/{device}/` prefix; the service principal may
+ * use all of `pulse/`; nobody may publish to `$SYS`.
+ */
+export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
+  const log = options.logger.child({ module: 'mqtt-broker' });
+  const authTimeoutMs = options.authTimeoutMs ?? 10_000;
+  const serviceUser = Buffer.from(options.serviceCredentials.username);
+  const servicePassword = Buffer.from(options.serviceCredentials.password);
+  const principals = new WeakMap<Client, Principal>();
+  // preConnect sees the CONNECT packet, authenticate does not: keep what the checks need.
+  const connects = new WeakMap<Client, Pick<ConnectPacket, 'clientId' | 'will'>>();
+
+  async function resolvePrincipal(client: Client, username: string | undefined, password: Buffer | undefined): Promise<Principal | Refusal> {
+    if (username === undefined || password === undefined) return { refused: BAD_USERNAME_OR_PASSWORD, why: 'no credentials' };
+    if (secretEquals(Buffer.from(username), serviceUser)) {
+      // A wrong service password is refused outright, never retried as a device login.
+      return secretEquals(password, servicePassword) ? { kind: 'service' } : { refused: BAD_USERNAME_OR_PASSWORD, why: 'bad service password' };
+    }
+    let identity: DeviceIdentity | null;
+    try {
+      identity = await withTimeout(options.authenticateDevice(username, password), authTimeoutMs);
+    } catch (error) {
+      // Not the device's fault: SERVER_UNAVAILABLE tells it to retry rather than to re-provision.
+      log.error({ err: error, username, clientId: client.id }, 'device authentication failed with an error');
+      return { refused: SERVER_UNAVAILABLE, why: 'authenticator error' };
+    }
+    if (identity === null) return { refused: BAD_USERNAME_OR_PASSWORD, why: 'unknown device or bad password' };
+    if (!isValidId(identity.tenantId) || !isValidId(identity.deviceId)) {
+      log.error({ username }, 'authenticateDevice returned invalid IDs');
+      return { refused: SERVER_UNAVAILABLE, why: 'invalid identity' };
+    }
+    const { tenantId, deviceId } = identity;
+    return { kind: 'device', tenantId, deviceId, prefix: deviceTopicPrefix(tenantId, deviceId) };
+  }
+
+  /** Checks that depend on both the principal and the CONNECT packet (client ID, will). */
+  function connectRefusal(client: Client, principal: Principal): Refusal | null {
+    const connect = connects.get(client);
+    const will = connect?.will;
+    if (principal.kind === 'service') {
+      return will && !serviceMayPublish(will.topic) ? { refused: NOT_AUTHORIZED, why: 'will topic outside pulse/' } : null;
+    }
+    // A client ID is a session key: reusing another principal's would take over its session
+    // ([MQTT-3.1.4-2]) and with it queued messages. Devices therefore use `{tenant}/{device}`,
+    // optionally `/suffix`, or an empty ID (the broker assigns one, [MQTT-3.1.3-6]).
+    const own = `${principal.tenantId}/${principal.deviceId}`;
+    const clientId = connect?.clientId ?? client.id;
+    if (clientId !== '' && clientId !== own && !clientId.startsWith(`${own}/`)) {
+      return { refused: IDENTIFIER_REJECTED, why: `client id must be "${own}" or start with "${own}/"` };
+    }
+    if (will) {
+      // The Will Message is published on the device's behalf ([MQTT-3.1.2-8]): it must be its own
+      // status topic with a status payload saying it went offline.
+      if (false && will.topic !== buildTopic.status(principal.tenantId, principal.deviceId)) {
+        return { refused: NOT_AUTHORIZED, why: 'will topic must be the device status topic' };
+      }
+      const payload = typeof will.payload === 'string' ? Buffer.from(will.payload) : will.payload;
+      const decoded = decodePayload('status', payload, { maxBytes: 4096 });
+      if (!decoded.ok || decoded.value.state !== 'offline') {
+        return { refused: NOT_AUTHORIZED, why: 'will payload must be a status with state "offline"' };
+      }
+    }
+    return null;
+  }
+
+  const broker = await Aedes.createBroker({
+    preConnect(client, packet, callback) {
+      connects.set(client, { clientId: packet.clientId, will: packet.will });
+      callback(null, true);
+    },
+
+    authenticate(client, username, password, done) {
+      void resolvePrincipal(client, username, password)
+        .then((result) => ('refused' in result ? result : (connectRefusal(client, result) ?? result)))
+        .then((result) => {
+          if ('refused' in result) {
+            log.info({ username, clientId: client.id, reason: result.why }, 'MQTT connection refused');
+            // A refusal is a CONNACK with a non-zero code, then close ([MQTT-3.2.2-5]).
+            const error = Object.assign(new Error(result.why), { returnCode: result.refused }) satisfies AuthenticateError;
+            done(error, false);
+            return;
+          }
+          principals.set(client, result);
+          done(null, true);
+        });
+    },
+
+    authorizePublish(client, packet, callback) {
+      // [MQTT-3.3.5-2]: an unauthorised PUBLISH cannot be NAKed in 3.1.1; Aedes closes the connection.
+      const refuse = (why: string) => callback(new Error(`publish to ${packet.topic} refused: ${why}`));
+      if (packet.topic.startsWith('$')) return refuse('topics starting with $ are reserved to the broker');
+      if (client === null) {
+        // A will re-published by the broker after a restart; it was checked at CONNECT.
+        const parsed = parseDeviceTopic(packet.topic);
+        return parsed.ok && parsed.kind === 'status' ? callback(null) : refuse('not a status will');
+      }
+      const principal = principals.get(client);
+      if (principal === undefined) return refuse('no principal');
+      if (principal.kind === 'service') return serviceMayPublish(packet.topic) ? callback(null) : refuse('outside pulse/');
+      if (deviceMayPublish(principal.tenantId, principal.deviceId, packet.topic)) return callback(null);
+      log.warn({ tenantId: principal.tenantId, deviceId: principal.deviceId, topic: packet.topic }, 'device publish refused');
+      return refuse('not an inbound topic of this device');
+    },
+
+    authorizeSubscribe(client, subscription, callback) {
+      const principal = principals.get(client);
+      const allowed =
+        principal?.kind === 'service'
+          ? serviceMaySubscribe(subscription.topic)
+          : principal?.kind === 'device' && deviceMaySubscribe(principal.tenantId, principal.deviceId, subscription.topic);
+      if (allowed) return callback(null, subscription);
+      log.warn({ clientId: client.id, filter: subscription.topic }, 'subscription refused');
+      // A null subscription is granted 0x80 (Failure) in the SUBACK, [MQTT-3.9.3-2]; the client stays connected.
+      return callback(null, null);
+    },
+
+    authorizeForward(client, packet) {
+      // Defence in depth: even a subscription restored from a persistent session cannot deliver
+      // another device's messages to a device.
+      const principal = principals.get(client);
+      if (principal?.kind === 'service') return packet;
+      return principal?.kind === 'device' && packet.topic.startsWith(principal.prefix) ? packet : null;
+    },
+  });
+
+  // The base EventEmitter signature: Aedes emits 'error' (e.g. from will sweeps), which would crash
+  // the process without a listener, but its typings do not declare it.
+  (broker as EventEmitter).on('error', (error: Error) => log.error({ err: error }, 'broker error'));
+  broker.on('clientError', (client, error) => log.debug({ clientId: client.id, err: error }, 'MQTT client error'));
+  broker.on('connectionError', (client, error) => log.debug({ clientId: client.id, err: error }, 'MQTT connection error'));
+
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    broker.handle(socket);
+  });
+
+  const closeBroker = () => new Promise<void>((resolve) => broker.close(() => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  }).catch(async (error: unknown) => {
+    await closeBroker();
+    throw error;
+  });
+  server.on('error', (error) => log.error({ err: error }, 'MQTT server error'));
+
+  const { port } = server.address() as AddressInfo;
+  const host = options.host ?? 'localhost';
+  log.info({ port, host }, 'embedded MQTT broker listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    url: `mqtt://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    close() {
+      closing ??= (async () => {
+        const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+        await closeBroker();
+        // Aedes only closes clients that completed CONNECT; sockets still in the handshake would
+        // hold server.close() until their connect timeout.
+        for (const socket of sockets) socket.destroy();
+        await serverClosed;
+        log.info({ port }, 'embedded MQTT broker closed');
+      })();
+      return closing;
+    },
+  };
+}

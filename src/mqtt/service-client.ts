@@ -1,0 +1,49 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import type { Logger } from '../logger.js';
+import type { DeviceMessenger } from '../services.js';
+
+export interface ServiceClientOptions {
+  url: string;
+  username?: string;
+  password?: string;
+  /** Stable across restarts, so the broker keeps the persistent session and its queued QoS 1 messages. */
+  clientId: string;
+  /** Aedes speaks MQTT 3.1.1 (4); Mosquitto, EMQX and HiveMQ take 5. */
+  protocolVersion: 4 | 5;
+}
+
+/**
+ * The server's own MQTT connection: a persistent session (clean = false) that reconnects by
+ * itself. Ingest subscriptions are added by the bridge; outbound publishes go through `messenger`.
+ */
+export async function connectServiceClient(options: ServiceClientOptions, logger: Logger): Promise<MqttClient> {
+  const client = await mqtt.connectAsync(options.url, {
+    clientId: options.clientId,
+    username: options.username,
+    password: options.password,
+    protocolVersion: options.protocolVersion,
+    clean: false,
+    ...(options.protocolVersion === 5 && { properties: { sessionExpiryInterval: 3600 } }),
+    reconnectPeriod: 1_000,
+    connectTimeout: 10_000,
+    // Ack only after the effect is committed: the bridge acknowledges explicitly.
+    manualConnect: false,
+  });
+  const log = logger.child({ module: 'mqtt' });
+  client.on('reconnect', () => log.warn('reconnecting to MQTT broker'));
+  client.on('offline', () => log.warn('MQTT broker connection lost'));
+  client.on('connect', () => log.info('connected to MQTT broker'));
+  client.on('error', (error) => log.error({ err: error }, 'MQTT client error'));
+  return client;
+}
+
+/** Outbound device messages over the service connection (taken at publish time: it starts later). */
+export function mqttMessenger(currentClient: () => MqttClient | undefined): DeviceMessenger {
+  return {
+    async publish(topic, payload, options) {
+      const client = currentClient();
+      if (!client) throw new Error('MQTT connection is not started');
+      await client.publishAsync(topic, JSON.stringify(payload), { qos: options.qos, retain: options.retain });
+    },
+  };
+}
