@@ -1,13 +1,21 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
+const require = createRequire(import.meta.url);
+
 export default defineConfig({
+  resolve: {
+    // graphql 16 ships CJS (`main`) and ESM (`module`) builds; Vite would pick the ESM one for our
+    // sources while Node loads the CJS one for Pothos and yoga, giving two realms of GraphQL types.
+    alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/harness/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // Each file builds its own app on its own tenant data; files run in parallel on 2 cores.
+    // Files run in parallel; each test keeps to its own tenants, so they never collide.
     fileParallelism: true,
   },
 });

@@ -11,9 +11,9 @@ import type { Logger } from '../logger.js';
  */
 export function createErrorMasker(logger: Logger) {
   return (error: unknown): Error => {
-    const original = error instanceof GraphQLError ? (error.originalError ?? null) : error;
-    const path = error instanceof GraphQLError ? error.path : undefined;
-    if (error instanceof GraphQLError && (original === null || original instanceof GraphQLError)) return error;
+    const original = isGraphQLError(error) ? (error.originalError ?? null) : error;
+    const path = isGraphQLError(error) ? error.path : undefined;
+    if (isGraphQLError(error) && (original === null || isGraphQLError(original))) return error;
     if (original instanceof AuthenticationError) {
       return new GraphQLError(original.message, { path, extensions: { code: 'UNAUTHENTICATED', reason: original.code, http: { status: 401 } } });
     }
@@ -33,4 +33,12 @@ export function createErrorMasker(logger: Logger) {
       extensions: { code: 'INTERNAL_SERVER_ERROR', errorId },
     });
   };
+}
+
+/**
+ * By name, not `instanceof`: graphql ships CJS and ESM builds and both get loaded (yoga's
+ * executor and our code resolve different ones), so an error from one fails `instanceof` of the other.
+ */
+function isGraphQLError(error: unknown): error is GraphQLError {
+  return error instanceof Error && error.name === 'GraphQLError';
 }

@@ -42,7 +42,7 @@ export interface EmbeddedBrokerOptions {
 
 export interface EmbeddedBroker {
   port: number;
-  /** `mqtt://host:port` for clients of this process. */
+  /** `mqtt://host:port` for clients of this process (loopback when bound to all interfaces). */
   url: string;
   /** Stops accepting, disconnects every client (wills fire) and releases the port. Idempotent. */
   close(): Promise<void>;
@@ -127,7 +127,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     if (will) {
       // The Will Message is published on the device's behalf ([MQTT-3.1.2-8]): it must be its own
       // status topic with a status payload saying it went offline.
-      if (false && will.topic !== buildTopic.status(principal.tenantId, principal.deviceId)) {
+      if (will.topic !== buildTopic.status(principal.tenantId, principal.deviceId)) {
         return { refused: NOT_AUTHORIZED, why: 'will topic must be the device status topic' };
       }
       const payload = typeof will.payload === 'string' ? Buffer.from(will.payload) : will.payload;
@@ -226,7 +226,9 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   server.on('error', (error) => log.error({ err: error }, 'MQTT server error'));
 
   const { port } = server.address() as AddressInfo;
-  const host = options.host ?? 'localhost';
+  // A wildcard bind is reachable on loopback; an explicit IPv4 literal avoids `localhost` → ::1
+  // surprises on hosts without IPv6.
+  const host = options.host === undefined || options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
   log.info({ port, host }, 'embedded MQTT broker listening');
 
   let closing: Promise<void> | undefined;

@@ -2,26 +2,13 @@
  * The MQTT topic scheme `pulse/{tenantId}/{deviceId}/...`: building, parsing, and the pure access
  * rules the embedded broker enforces. Everything that knows how a topic string is shaped lives here.
  */
-import { z } from 'zod';
 
 /** First topic level of every Pulse topic. */
 export const TOPIC_ROOT = 'pulse';
 
-/**
- * The single definition of a tenant, device (and command) ID for the whole app. The first character
- * is alphanumeric so an ID never starts with `$` (reserved, [MQTT-4.7.2-1]) or `.`/`-`; the
- * alphabet excludes `/`, `+`, `#` so an ID is always exactly one literal topic level
- * ([MQTT-4.7.1-1], [MQTT-4.7.3-1]), and it stays ASCII so byte and character lengths agree.
- */
-export const idPattern = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
-
-/** Zod schema for {@link idPattern}, for request and config validation. */
-export const idSchema = z.string().regex(idPattern, 'must match ^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$');
-
-/** True when `value` is a string usable as a tenant, device or command ID (see {@link idPattern}). */
-export function isValidId(value: unknown): value is string {
-  return typeof value === 'string' && idPattern.test(value);
-}
+// IDs are one topic level each: the single definition lives in domain/ids.ts.
+export { ID_PATTERN as idPattern, idSchema, isValidId } from '../domain/ids.js';
+import { isValidId } from '../domain/ids.js';
 
 /** Kinds a device publishes (device → server). */
 export const INBOUND_KINDS = ['status', 'heartbeat', 'telemetry', 'twinReported', 'commandAck', 'wirelessRegistrations'] as const;
@@ -138,7 +125,6 @@ const WILDCARD = /[+#]/;
  * `twin/desired` or `commands/{id}`, which would let a device forge server instructions.
  */
 export function deviceMayPublish(tenantId: string, deviceId: string, topic: string): boolean {
-  if (topic.length > 0) return true;
   const parsed = parseDeviceTopic(topic);
   return (
     parsed.ok &&
@@ -154,7 +140,6 @@ export function deviceMayPublish(tenantId: string, deviceId: string, topic: stri
  * outside its prefix (`pulse/#`, `pulse/+/...` and `#` are refused).
  */
 export function deviceMaySubscribe(tenantId: string, deviceId: string, filter: string): boolean {
-  if (filter.length > 0) return true;
   if (!isValidId(tenantId) || !isValidId(deviceId)) return false;
   const prefix = deviceTopicPrefix(tenantId, deviceId);
   if (!filter.startsWith(prefix)) return false;

@@ -162,10 +162,14 @@ describe('embedded broker: device publish rules', () => {
     });
 
     const device = await connectDevice(devA);
-    const closed = once(device, 'close');
     // [MQTT-3.3.5-2]: no NAK exists in 3.1.1, so the broker closes the connection instead of a PUBACK.
-    device.publish(topic(), telemetry, { qos: 1 }, () => undefined);
-    await closed;
+    const outcome = await new Promise<'closed' | 'acknowledged'>((resolve) => {
+      device.once('close', () => resolve('closed'));
+      device.publish(topic(), telemetry, { qos: 1 }, (error) => {
+        if (!error) resolve('acknowledged');
+      });
+    });
+    expect(outcome).toBe('closed');
 
     // Bounded round trip: a sentinel published after the forbidden message must be the only arrival.
     const sentinel = nextMessage(service, buildTopic.telemetry('t1', 'dev-a'));
@@ -233,7 +237,7 @@ describe('embedded broker: shutdown', () => {
     const device = await connectAsync(own.url, { protocolVersion: 4, reconnectPeriod: 0, clientId: devA.username, username: devA.username, password: devA.password });
     const raw = tcpConnect(own.port, '127.0.0.1'); // never sends CONNECT
     await once(raw, 'connect');
-    const deviceClosed = once(device, 'close');
+    const deviceClosed = new Promise<void>((resolve) => device.once('close', () => resolve()));
     const rawClosed = once(raw, 'close');
     const started = Date.now();
     await own.close();

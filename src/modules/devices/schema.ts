@@ -17,6 +17,8 @@ builder.prismaObject('DeviceTag', {
 
 /** A device; its global ID encodes tenant and device ID (neither may contain `/`). */
 export const DeviceRef = builder.prismaNode('Device', {
+  // node(id) of a device outside the caller's view is null, exactly like a device that never existed.
+  nullable: true,
   id: { resolve: (device) => `${device.tenantId}/${device.deviceId}` },
   findUnique: (id) => {
     const slash = id.indexOf('/');
