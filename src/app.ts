@@ -11,8 +11,11 @@ import { createPulseYoga, type PulseYoga } from './graphql/yoga.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
 import { handleOperationalRoute } from './http/routes.js';
 import type { Logger } from './logger.js';
+import { startBridge, type Bridge } from './mqtt/bridge.js';
+import { ingestHandlers } from './mqtt/handlers.js';
 import { connectServiceClient, mqttMessenger, type ServiceClientOptions } from './mqtt/service-client.js';
 import type { AppServices } from './services.js';
+import { periodicWorkers, startWorkers, type WorkerHandle } from './workers.js';
 
 export interface AppDeps {
   config: Config;
@@ -21,6 +24,8 @@ export interface AppDeps {
   mqtt: ServiceClientOptions;
   /** Prefilled in GraphiQL (embedded default only). */
   graphiqlToken?: string;
+  /** Run periodic workers on their timers (default). Tests turn it off and call `workers.runAllOnce()`. */
+  autoStartWorkers?: boolean;
 }
 
 export interface PulseApp {
@@ -29,6 +34,10 @@ export interface PulseApp {
   readonly runner: SessionRunner;
   readonly events: EventBus;
   readonly metrics: Metrics;
+  readonly services: AppServices;
+  /** Available after start(). */
+  readonly bridge: Bridge;
+  readonly workers: WorkerHandle;
   /** Connects to the broker, then listens; resolves with the bound address. */
   start(): Promise<{ port: number; url: string }>;
   /** Stops accepting work, drains in-flight requests, closes subscriptions, MQTT and the event bus. */
@@ -44,6 +53,8 @@ export function buildApp(deps: AppDeps): PulseApp {
   const events = createEventBus(config.redisUrl);
   const runner = createSessionRunner(database, events, logger);
   let mqttClient: MqttClient | undefined;
+  let bridge: Bridge | undefined;
+  let workers: WorkerHandle | undefined;
   const messenger = mqttMessenger(() => mqttClient);
   const services: AppServices = { config, messenger };
   const yoga = createPulseYoga({
@@ -81,8 +92,27 @@ export function buildApp(deps: AppDeps): PulseApp {
     runner,
     events,
     metrics,
+    services,
+    get bridge() {
+      if (!bridge) throw new Error('app not started');
+      return bridge;
+    },
+    get workers() {
+      if (!workers) throw new Error('app not started');
+      return workers;
+    },
     async start() {
       mqttClient = await connectServiceClient(deps.mqtt, logger);
+      bridge = await startBridge({
+        client: mqttClient,
+        runner,
+        services,
+        handlers: ingestHandlers,
+        metrics,
+        logger,
+        sharedGroup: config.mqtt.kind === 'external' ? config.mqtt.sharedGroup : undefined,
+      });
+      workers = startWorkers(periodicWorkers, { runner, services, logger }, { autoStart: deps.autoStartWorkers ?? true });
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.http.port, config.http.host, () => resolve());
@@ -99,6 +129,8 @@ export function buildApp(deps: AppDeps): PulseApp {
       const timer = setTimeout(() => server.closeAllConnections(), DRAIN_TIMEOUT_MS);
       await closed;
       clearTimeout(timer);
+      await workers?.stop();
+      await bridge?.stop();
       await mqttClient?.endAsync().catch((error: unknown) => logger.warn({ err: error }, 'MQTT close failed'));
       await events.close();
     },

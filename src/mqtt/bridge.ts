@@ -1,0 +1,143 @@
+import type { MqttClient } from 'mqtt';
+import type { SessionRunner, TenantScope } from '../db/tenant-session.js';
+import type { Metrics } from '../http/metrics.js';
+import type { Logger } from '../logger.js';
+import type { AppServices } from '../services.js';
+import { holdAcksUntilCommitted, type HeldMessage } from './ack-after-commit.js';
+import { decodePayload } from './codec.js';
+import type { IngestHandler, IngestOutcome, InboundMessage } from './ingest.js';
+import { ingestSubscriptions, parseDeviceTopic, type InboundKind } from './topics.js';
+
+export interface BridgeOptions {
+  client: MqttClient;
+  runner: SessionRunner;
+  services: AppServices;
+  handlers: Partial<{ [K in InboundKind]: IngestHandler<K> }>;
+  metrics: Metrics;
+  logger: Logger;
+  /** `$share/<group>/` so several instances split the device traffic (Mosquitto 2, EMQX, HiveMQ). */
+  sharedGroup?: string;
+  /** Largest number of messages applied in one transaction. */
+  maxBatch?: number;
+  maxPayloadBytes?: number;
+}
+
+export interface Bridge {
+  /** Resolves when every message received so far has been processed (tests await this, not sleeps). */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const INGEST_SCOPE: TenantScope = { tenantId: null, role: 'iot_service', actorId: 'mqtt-ingest' };
+
+interface Pending {
+  held: HeldMessage;
+  message: InboundMessage;
+}
+
+/**
+ * The device channel: subscribes to device topics, validates every message at the edge, applies
+ * messages that arrive together in one transaction, and acknowledges each (QoS 1 PUBACK) only
+ * after its effect is committed. A message that cannot apply is counted, logged with its reason
+ * and acknowledged (dropped); nothing a device sends can stop the loop.
+ */
+export async function startBridge(options: BridgeOptions): Promise<Bridge> {
+  const { client, runner, services, handlers, metrics } = options;
+  const log = options.logger.child({ module: 'mqtt-bridge' });
+  const maxBatch = options.maxBatch ?? 200;
+  let queue: Pending[] = [];
+  let draining: Promise<void> | null = null;
+
+  const reject = (held: HeldMessage, kind: string, reason: string, detail: string) => {
+    metrics.mqttRejected.inc({ kind, reason });
+    metrics.mqttMessages.inc({ kind, outcome: 'rejected' });
+    log.warn({ topic: held.packet.topic, kind, reason, detail }, 'device message dropped');
+    held.acknowledge();
+  };
+
+  const accept = (held: HeldMessage) => {
+    const topic = parseDeviceTopic(held.packet.topic);
+    if (!topic.ok) return reject(held, 'unknown', topic.reason, held.packet.topic.slice(0, 200));
+    if (topic.kind === 'twinDesired' || topic.kind === 'command') return reject(held, topic.kind, 'OUTBOUND_TOPIC', 'server-to-device topic');
+    const kind: InboundKind = topic.kind;
+    if (!handlers[kind]) return reject(held, kind, 'NO_HANDLER', `no handler for ${kind}`);
+    const raw = held.packet.payload;
+    const decoded = decodePayload(kind, typeof raw === 'string' ? Buffer.from(raw) : raw, { maxBytes: options.maxPayloadBytes });
+    if (!decoded.ok) return reject(held, kind, decoded.reason, decoded.detail);
+    queue.push({
+      held,
+      message: {
+        kind,
+        tenantId: topic.tenantId,
+        deviceId: topic.deviceId,
+        ...('commandId' in topic && { commandId: topic.commandId }),
+        payload: decoded.value,
+        receivedAt: new Date(),
+        redelivered: held.packet.dup,
+      } as InboundMessage,
+    });
+    draining ??= drain().finally(() => {
+      draining = null;
+    });
+  };
+
+  const apply = async (session: Parameters<Parameters<SessionRunner['run']>[1]>[0], message: InboundMessage): Promise<IngestOutcome> => {
+    const handler = handlers[message.kind] as IngestHandler | undefined;
+    return handler!.handle(session, message, services);
+  };
+
+  const settle = (item: Pending, outcome: IngestOutcome) => {
+    if (outcome.status === 'rejected') return reject(item.held, item.message.kind, outcome.reason, `${item.message.tenantId}/${item.message.deviceId}`);
+    metrics.mqttMessages.inc({ kind: item.message.kind, outcome: outcome.status });
+    item.held.acknowledge();
+  };
+
+  async function drain(): Promise<void> {
+    // Let a burst that arrived in the same tick join the batch.
+    await new Promise((resolve) => setImmediate(resolve));
+    while (queue.length > 0) {
+      const batch = queue.slice(0, maxBatch);
+      queue = queue.slice(batch.length);
+      try {
+        const outcomes = await runner.run(INGEST_SCOPE, async (session) => {
+          const results: IngestOutcome[] = [];
+          for (const item of batch) results.push(await apply(session, item.message));
+          return results;
+        });
+        batch.forEach((item, index) => settle(item, outcomes[index]!));
+      } catch (error) {
+        log.warn({ err: error, size: batch.length }, 'batch failed; applying its messages one by one');
+        for (const item of batch) await applyAlone(item);
+      }
+    }
+  }
+
+  /** One message in its own transaction, so one bad message cannot hold back the rest of a batch. */
+  async function applyAlone(item: Pending): Promise<void> {
+    try {
+      settle(item, await runner.run(INGEST_SCOPE, (session) => apply(session, item.message)));
+    } catch (error) {
+      metrics.mqttMessages.inc({ kind: item.message.kind, outcome: 'failed' });
+      metrics.mqttRejected.inc({ kind: item.message.kind, reason: 'PROCESSING_ERROR' });
+      log.error({ err: error, tenantId: item.message.tenantId, deviceId: item.message.deviceId, kind: item.message.kind }, 'device message failed');
+      // Acknowledged all the same: holding it would stall the broker's in-flight window, and a
+      // redelivery of a message that fails deterministically would fail again.
+      item.held.acknowledge();
+    }
+  }
+
+  holdAcksUntilCommitted(client, accept);
+  const filters = ingestSubscriptions(options.sharedGroup);
+  await client.subscribeAsync(filters, { qos: 1 });
+  log.info({ filters }, 'subscribed to device topics');
+
+  return {
+    async idle() {
+      while (draining) await draining;
+    },
+    async stop() {
+      await client.unsubscribeAsync(filters).catch(() => undefined);
+      while (draining) await draining;
+    },
+  };
+}
