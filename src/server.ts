@@ -26,7 +26,7 @@ export interface RunningPulse {
 }
 
 /** config → database (migrations) → broker → app. Shared by `main.ts` and the smoke tests. */
-export async function startPulse(config: Config, logger: Logger): Promise<RunningPulse> {
+export async function startPulse(config: Config, logger: Logger, options: { autoStartWorkers?: boolean } = {}): Promise<RunningPulse> {
   const { database, migrations } = await openDatabase(
     config.database.kind === 'postgres'
       ? { kind: 'postgres', url: config.database.url, migrationUrl: config.database.migrationUrl, poolSize: config.database.poolSize }
@@ -59,7 +59,7 @@ export async function startPulse(config: Config, logger: Logger): Promise<Runnin
       };
     }
     const developmentToken = await mintDevelopmentToken(config, logger);
-    const app = buildApp({ config, logger, database, mqtt, graphiqlToken: developmentToken });
+    const app = buildApp({ config, logger, database, mqtt, graphiqlToken: developmentToken, autoStartWorkers: options.autoStartWorkers });
     const { port, url } = await app.start();
     return {
       app,

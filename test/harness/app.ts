@@ -25,9 +25,10 @@ export interface TestApp {
 
 /**
  * Starts the real server on the run's database (as the RLS-bound app role) and the real broker,
- * on a free port. `env` overrides configuration the way an operator would.
+ * on a free port. `env` overrides configuration the way an operator would. Periodic workers do
+ * not run on timers unless asked: tests drive them with `pulse.app.workers.runAllOnce(now)`.
  */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, options: { autoStartWorkers?: boolean } = { autoStartWorkers: false }): Promise<TestApp> {
   const database = inject('database');
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -43,7 +44,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
     ...env,
   });
-  const pulse = await startPulse(config, createLogger(config.logLevel));
+  const pulse = await startPulse(config, createLogger(config.logLevel), options);
   return {
     pulse,
     config,
