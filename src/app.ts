@@ -9,6 +9,7 @@ import { createEventBus, type EventBus } from './events/pubsub.js';
 import { attachGraphQLWebSocket } from './graphql/ws.js';
 import { createPulseYoga, type PulseYoga } from './graphql/yoga.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
+import { createGraphiQLPage } from './http/graphiql.js';
 import { handleOperationalRoute } from './http/routes.js';
 import type { Logger } from './logger.js';
 import { startBridge, type Bridge } from './mqtt/bridge.js';
@@ -66,9 +67,10 @@ export function buildApp(deps: AppDeps): PulseApp {
     services,
     metrics,
     logger,
-    graphiqlToken: deps.graphiqlToken,
   });
+  const graphiql = createGraphiQLPage({ endpoint: yoga.graphqlEndpoint, token: deps.graphiqlToken });
   const server = createServer((req, res) => {
+    if (graphiql.serve(req, res)) return;
     const declaredLength = Number(req.headers['content-length'] ?? 0);
     if (declaredLength > config.graphql.maxRequestBytes) {
       res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });

@@ -1,5 +1,4 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { AuthenticationError, type TokenVerifier } from '../auth/jwt.js';
@@ -26,8 +25,6 @@ export interface YogaDeps {
   services: AppServices;
   metrics: Metrics;
   logger: Logger;
-  /** Prefilled in GraphiQL's headers editor (embedded default only), so a newcomer can start at once. */
-  graphiqlToken?: string;
 }
 
 export type PulseYoga = YogaServerInstance<Record<string, unknown>, GraphQLContext>;
@@ -63,10 +60,8 @@ export function createPulseYoga(deps: YogaDeps): PulseYoga {
     // Unexpected errors are logged once, with their id, by the masker; yoga's own logging would repeat them.
     logging: false,
     maskedErrors: { maskError: createErrorMasker(deps.logger) },
-    graphiql: deps.graphiqlToken
-      ? { title: 'Pulse', headers: JSON.stringify({ Authorization: `Bearer ${deps.graphiqlToken}` }, null, 2) }
-      : { title: 'Pulse' },
-    renderGraphiQL,
+    // GraphiQL is served by http/graphiql.ts (inlined, gzipped once); yoga only answers GraphQL.
+    graphiql: false,
     plugins,
     context: async (initial: InitialContext): Promise<Omit<GraphQLContext, never>> => {
       const authorization = initial.request?.headers.get('authorization') ?? initial.connectionParams?.['authorization'];
