@@ -58,12 +58,13 @@ export function buildApp(deps: AppDeps): PulseApp {
   let workers: WorkerHandle | undefined;
   const messenger = mqttMessenger(() => mqttClient);
   const services: AppServices = { config, messenger };
+  const verifier = createTokenVerifier(config);
   const yoga = createPulseYoga({
     config,
     database,
     runner,
     events,
-    verifier: createTokenVerifier(config),
+    verifier,
     services,
     metrics,
     logger,
@@ -86,7 +87,7 @@ export function buildApp(deps: AppDeps): PulseApp {
         res.end();
       });
   });
-  const ws = attachGraphQLWebSocket(server, yoga, metrics);
+  const ws = attachGraphQLWebSocket(server, yoga, verifier, metrics);
 
   return {
     server,
