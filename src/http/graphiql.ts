@@ -42,18 +42,17 @@ export function createGraphiQLPage(options: { endpoint: string; token?: string }
   };
 }
 
-const DEFAULT_QUERY = `# Welcome to Pulse. The Authorization header (bottom panel, "Headers") carries your JWT.
-# Mint one with: npm run token -- --tenant <id> --role customer
-
-mutation Register {
-  registerDevice(input: { deviceId: "sensor-1", name: "First sensor", tags: [{ key: "room", value: "lab" }] }) {
-    __typename
-    ... on RegisterDevicePayload { device { id deviceId status } credentials { username password topicPrefix } }
-    ... on Error { message }
-  }
-}
+const DEFAULT_QUERY = `# Welcome to Pulse. The Authorization header ("Headers", below) carries your JWT;
+# mint one with: npm run token -- --tenant <id> --role customer
+#
+# Register a device (its MQTT password is shown once):
+#   mutation { registerDevice(input: { deviceId: "sensor-1", name: "First sensor" }) {
+#     __typename ... on RegisterDevicePayload { device { id } credentials { username password topicPrefix } } } }
 
 query Devices {
-  devices(first: 20) { totalCount edges { node { deviceId name status lastSeenAt tags { key value } } } }
+  devices(first: 20) {
+    totalCount
+    edges { node { id deviceId name status lastSeenAt tags { key value } } }
+  }
 }
 `;
