@@ -1,8 +1,10 @@
 import type { z } from 'zod';
-import { ValidationError } from './errors.js';
+import { ValidationError, type ValidationIssue } from './errors.js';
 
 /** Parses `value` with `schema`, turning every zod issue into a typed ValidationIssue under `basePath`. */
 export function parseInput<Schema extends z.ZodType>(schema: Schema, value: unknown, basePath: string[] = ['input']): z.output<Schema> {
+  const nul = findNulCharacters(value, basePath);
+  if (nul.length > 0) throw new ValidationError(nul);
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   throw new ValidationError(
@@ -12,4 +14,23 @@ export function parseInput<Schema extends z.ZodType>(schema: Schema, value: unkn
       code: issue.code.toUpperCase(),
     })),
   );
+}
+
+/**
+ * PostgreSQL text and jsonb cannot store U+0000: a NUL anywhere in an input (value or key) would
+ * surface as a database error, so it is a validation issue at its path instead.
+ */
+function findNulCharacters(value: unknown, path: string[], found: ValidationIssue[] = []): ValidationIssue[] {
+  if (found.length >= 10) return found;
+  if (typeof value === 'string') {
+    if (value.includes('\u0000')) found.push({ path, message: 'must not contain NUL characters (\\u0000)', code: 'NUL_CHARACTER' });
+  } else if (Array.isArray(value)) {
+    value.forEach((item, index) => findNulCharacters(item, [...path, String(index)], found));
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      if (key.includes('\u0000')) found.push({ path: [...path, key], message: 'keys must not contain NUL characters', code: 'NUL_CHARACTER' });
+      findNulCharacters(item, [...path, key], found);
+    }
+  }
+  return found;
 }

@@ -187,6 +187,8 @@ export function decodePayload<K extends InboundKind>(
       return { ok: false, reason: 'NOT_UTF8', detail: 'payload is not valid UTF-8' };
     }
     if (text.trim() === '') return { ok: false, reason: 'NOT_JSON', detail: 'empty payload' };
+    // PostgreSQL text and jsonb cannot hold U+0000; refuse it here rather than fail the batch later.
+    if (text.includes('\\u0000')) return { ok: false, reason: 'INVALID', detail: 'NUL characters (\\u0000) cannot be stored' };
     if (jsonDepthExceeds(text, maxDepth)) {
       return { ok: false, reason: 'INVALID', detail: `JSON nested deeper than ${maxDepth} levels` };
     }

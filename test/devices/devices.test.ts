@@ -54,6 +54,20 @@ describe('registerDevice', () => {
     expect(payload.issues.every((issue) => issue.message.length > 0)).toBe(true);
   });
 
+  test('NUL characters (unstorable in PostgreSQL) are a ValidationError, not a database error', async ({ tenant }) => {
+    const result = await app.gql<RegisterResult>(tenant.token, REGISTER_DEVICE, {
+      input: { deviceId: 'nul', name: 'a\u0000b', metadata: { note: 'x\u0000' } },
+    });
+    const payload = result.data?.registerDevice as unknown as { __typename: string; issues: Array<{ path: string[]; code: string }> };
+    expect(payload.__typename).toBe('ValidationError');
+    expect(payload.issues.map(({ path, code }) => ({ path, code }))).toEqual(
+      expect.arrayContaining([
+        { path: ['input', 'name'], code: 'NUL_CHARACTER' },
+        { path: ['input', 'metadata', 'note'], code: 'NUL_CHARACTER' },
+      ]),
+    );
+  });
+
   test('an unknown site is NotFound and nothing is stored', async ({ tenant }) => {
     const result = await app.gql<RegisterResult>(tenant.token, REGISTER_DEVICE, { input: { deviceId: 'nosite', name: 'x', siteId: 'missing' } });
     expect(result.data?.registerDevice).toMatchObject({ __typename: 'NotFound', code: 'NOT_FOUND' });

@@ -68,6 +68,7 @@ describe('decodePayload: typed failures', () => {
     ['__proto__ key', 'twinReported', bytes('{"state":{"__proto__":{"polluted":true}}}'), 'INVALID'],
     ['escaped __proto__ key', 'twinReported', bytes('{"state":{"\\u005f_proto__":{"polluted":true}}}'), 'INVALID'],
     ['__proto__ metric', 'telemetry', bytes('{"metrics":{"__proto__":1}}'), 'INVALID'],
+    ['NUL in a twin value (PostgreSQL cannot store it)', 'twinReported', bytes('{"state":{"note":"a\\u0000b"}}'), 'INVALID'],
     ['deep nesting', 'twinReported', bytes(`{"state":${'{"a":'.repeat(40)}1${'}'.repeat(40)}}`), 'INVALID'],
   ])('%s → %s', (_label, kind, payload, reason) => {
     const result = decodePayload(kind, payload);
