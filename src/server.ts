@@ -25,12 +25,18 @@ export interface RunningPulse {
   stop(): Promise<void>;
 }
 
+export interface StartOptions {
+  autoStartWorkers?: boolean;
+  /** Sees every SQL statement (query-count tests). */
+  onQuery?: (sql: string) => void;
+}
+
 /** config → database (migrations) → broker → app. Shared by `main.ts` and the smoke tests. */
-export async function startPulse(config: Config, logger: Logger, options: { autoStartWorkers?: boolean } = {}): Promise<RunningPulse> {
+export async function startPulse(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningPulse> {
   const { database, migrations } = await openDatabase(
     config.database.kind === 'postgres'
-      ? { kind: 'postgres', url: config.database.url, migrationUrl: config.database.migrationUrl, poolSize: config.database.poolSize }
-      : { kind: 'pglite', dataDir: config.database.dataDir },
+      ? { kind: 'postgres', url: config.database.url, migrationUrl: config.database.migrationUrl, poolSize: config.database.poolSize, onQuery: options.onQuery }
+      : { kind: 'pglite', dataDir: config.database.dataDir, onQuery: options.onQuery },
     logger,
   );
   logger.info({ database: database.kind, applied: migrations.applied, upToDate: migrations.alreadyApplied.length }, 'migrations checked');

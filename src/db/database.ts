@@ -10,9 +10,13 @@ import { connectPgExecutor, pgliteExecutor, type SqlExecutor } from './sql-execu
 /** The role every tenant transaction runs as; created by the first migration. */
 export const APP_ROLE = 'pulse_app';
 
-export type DatabaseOptions =
+export type DatabaseOptions = (
   | { kind: 'postgres'; url: string; migrationUrl?: string; poolSize?: number }
-  | { kind: 'pglite'; dataDir?: string };
+  | { kind: 'pglite'; dataDir?: string }
+) & {
+  /** Called with each SQL statement Prisma sends (query-count tests catch N+1 regressions). */
+  onQuery?: (sql: string) => void;
+};
 
 /**
  * An open database: the Prisma client plus what the tenant transaction needs to know about it.
@@ -34,7 +38,7 @@ export interface OpenedDatabase {
 
 /** Opens the database, applies pending migrations, and decides how RLS will be made to apply. */
 export async function openDatabase(options: DatabaseOptions, logger: Logger): Promise<OpenedDatabase> {
-  return options.kind === 'pglite' ? openPglite(options.dataDir, logger) : openPostgres(options, logger);
+  return options.kind === 'pglite' ? openPglite(options.dataDir, logger, options.onQuery) : openPostgres(options, logger);
 }
 
 async function openPostgres(options: Extract<DatabaseOptions, { kind: 'postgres' }>, logger: Logger): Promise<OpenedDatabase> {
@@ -58,7 +62,7 @@ async function openPostgres(options: Extract<DatabaseOptions, { kind: 'postgres'
         'Prefer a dedicated login role granted pulse_app (see README).',
     );
   }
-  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: options.url, max: options.poolSize ?? 10 }) });
+  const prisma = createClient(new PrismaPg({ connectionString: options.url, max: options.poolSize ?? 10 }), options.onQuery);
   return {
     migrations,
     database: {
@@ -73,7 +77,7 @@ async function openPostgres(options: Extract<DatabaseOptions, { kind: 'postgres'
   };
 }
 
-async function openPglite(dataDir: string | undefined, logger: Logger): Promise<OpenedDatabase> {
+async function openPglite(dataDir: string | undefined, logger: Logger, onQuery?: (sql: string) => void): Promise<OpenedDatabase> {
   if (dataDir) await mkdir(dataDir, { recursive: true });
   const pglite = await PGlite.create(dataDir);
   let migrations: MigrationResult;
@@ -84,7 +88,7 @@ async function openPglite(dataDir: string | undefined, logger: Logger): Promise<
     throw error;
   }
   logger.debug({ dataDir: dataDir ?? 'memory' }, 'embedded PGlite database open');
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  const prisma = createClient(new PrismaPGlite(pglite), onQuery);
   return {
     migrations,
     database: {
@@ -101,6 +105,13 @@ async function openPglite(dataDir: string | undefined, logger: Logger): Promise<
       },
     },
   };
+}
+
+function createClient(adapter: PrismaPg | PrismaPGlite, onQuery?: (sql: string) => void): PrismaClient {
+  if (!onQuery) return new PrismaClient({ adapter });
+  const client = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
+  client.$on('query', (event) => onQuery(event.query));
+  return client as unknown as PrismaClient;
 }
 
 async function bypassesRowLevelSecurity(executor: SqlExecutor): Promise<boolean> {

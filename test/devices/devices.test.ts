@@ -87,7 +87,7 @@ describe('updateDevice and decommissionDevice', () => {
     ... on DevicePayload { device { name tags { key value } site { siteId } } } ... on Error { code } } }`;
   const DECOMMISSION = `mutation($id: String!) { decommissionDevice(deviceId: $id) { __typename
     ... on DevicePayload { device { deviceId decommissionedAt } } ... on Error { code } } }`;
-  const CREATE_SITE = `mutation($input: CreateSiteInput!) { createSite(input: $input) { __typename ... on MutationCreateSiteSuccess { data { siteId } } ... on Error { code } } }`;
+  const CREATE_SITE = `mutation($input: CreateSiteInput!) { createSite(input: $input) { __typename ... on CreateSitePayload { site { siteId } } ... on Error { code } } }`;
 
   test('updates name, site and replaces tags; clears the site with null', async ({ tenant }) => {
     await app.gql(tenant.token, CREATE_SITE, { input: { siteId: 'hq', name: 'Head office' } });

@@ -3,7 +3,7 @@ import { mintToken } from '../../src/auth/jwt.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Role } from '../../src/db/tenant-session.js';
 import { createLogger } from '../../src/logger.js';
-import { startPulse, type RunningPulse } from '../../src/server.js';
+import { startPulse, type RunningPulse, type StartOptions } from '../../src/server.js';
 import { uniqueName } from './postgres.js';
 
 export const TEST_JWT_SECRET = 'pulse-test-secret-0123456789abcdef0123456789';
@@ -28,7 +28,7 @@ export interface TestApp {
  * on a free port. `env` overrides configuration the way an operator would. Periodic workers do
  * not run on timers unless asked: tests drive them with `pulse.app.workers.runAllOnce(now)`.
  */
-export async function startTestApp(env: Record<string, string> = {}, options: { autoStartWorkers?: boolean } = { autoStartWorkers: false }): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, options: StartOptions = { autoStartWorkers: false }): Promise<TestApp> {
   const database = inject('database');
   const config = loadConfig({
     NODE_ENV: 'test',

@@ -44,14 +44,20 @@ builder.queryFields((t) => ({
   }),
 }));
 
+const CreateSitePayload = builder.objectRef<{ tenantId: string; siteId: string }>('CreateSitePayload').implement({
+  fields: (t) => ({
+    site: t.prismaField({
+      type: 'Site',
+      resolve: (query, key, _args, ctx) => ctx.session.db.site.findUniqueOrThrow({ ...query, where: { tenantId_siteId: key } }),
+    }),
+  }),
+});
+
 builder.mutationFields((t) => ({
-  createSite: t.prismaField({
-    type: 'Site',
-    errors: { types: [ValidationError, AlreadyExistsError], union: { name: 'CreateSiteResult' } },
+  createSite: t.field({
+    type: CreateSitePayload,
+    errors: { types: [ValidationError, AlreadyExistsError], directResult: true, union: { name: 'CreateSiteResult' } },
     args: { input: t.arg({ type: CreateSiteInput, required: true }) },
-    resolve: async (query, _root, args, ctx) => {
-      const key = await createSite(ctx.session, args.input);
-      return ctx.session.db.site.findUniqueOrThrow({ ...query, where: { tenantId_siteId: key } });
-    },
+    resolve: (_root, args, ctx) => createSite(ctx.session, args.input),
   }),
 }));
