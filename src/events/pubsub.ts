@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createPubSub } from 'graphql-yoga';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { Redis } from 'ioredis';
@@ -22,7 +23,10 @@ export function createEventBus(redisUrl?: string): EventBus {
     redisClients = [publishClient, subscribeClient];
     pubsub = createPubSub<ChannelMap>({ eventTarget: createRedisEventTarget({ publishClient, subscribeClient }) });
   } else {
-    pubsub = createPubSub<ChannelMap>();
+    // Every open subscription is a listener on one channel; Node warns past 10 unless told otherwise.
+    const eventTarget = new EventTarget();
+    setMaxListeners(0, eventTarget);
+    pubsub = createPubSub<ChannelMap>({ eventTarget });
   }
   const bus = pubsub;
   return {
