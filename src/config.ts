@@ -41,11 +41,17 @@ const environmentSchema = z
     RATE_LIMIT_PER_MINUTE: positiveInt(1_200),
     TWIN_MAX_DOCUMENT_BYTES: positiveInt(32_768),
     TWIN_MAX_DEPTH: positiveInt(10),
+    /** Presence defaults; tenants.settings.presence and per-device overrides win over these. */
+    PRESENCE_STALE_AFTER_SECONDS: positiveInt(90),
+    PRESENCE_OFFLINE_AFTER_SECONDS: positiveInt(300),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.JWT_SECRET && !env.JWKS_URL) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'production needs JWT_SECRET or JWKS_URL' });
+    }
+    if (env.PRESENCE_OFFLINE_AFTER_SECONDS <= env.PRESENCE_STALE_AFTER_SECONDS) {
+      ctx.addIssue({ code: 'custom', path: ['PRESENCE_OFFLINE_AFTER_SECONDS'], message: 'must be greater than PRESENCE_STALE_AFTER_SECONDS' });
     }
   });
 
@@ -66,6 +72,7 @@ export interface Config {
   jwtAudience?: string;
   graphql: { introspection: boolean; maxDepth: number; maxTokens: number; maxRequestBytes: number; rateLimitPerMinute: number };
   twin: { maxDocumentBytes: number; maxDepth: number };
+  presence: { staleAfterSeconds: number; offlineAfterSeconds: number };
   logLevel: Environment['LOG_LEVEL'];
 }
 
@@ -114,6 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     },
     twin: { maxDocumentBytes: e.TWIN_MAX_DOCUMENT_BYTES, maxDepth: e.TWIN_MAX_DEPTH },
+    presence: { staleAfterSeconds: e.PRESENCE_STALE_AFTER_SECONDS, offlineAfterSeconds: e.PRESENCE_OFFLINE_AFTER_SECONDS },
     logLevel: e.LOG_LEVEL,
   };
 }

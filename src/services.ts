@@ -10,6 +10,6 @@ export interface DeviceMessenger {
 }
 
 export interface AppServices {
-  config: Pick<Config, 'twin'>;
+  config: Pick<Config, 'twin' | 'presence'>;
   messenger: DeviceMessenger;
 }

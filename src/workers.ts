@@ -1,4 +1,5 @@
 import type { SessionRunner } from './db/tenant-session.js';
+import { presenceEvaluatorWorker } from './modules/connectivity/evaluator.js';
 import type { Logger } from './logger.js';
 import type { AppServices } from './services.js';
 
@@ -14,7 +15,7 @@ export interface PeriodicWorker {
 }
 
 /** Every module's workers; a module adds its worker here (one line each). */
-export const periodicWorkers: PeriodicWorker[] = [];
+export const periodicWorkers: PeriodicWorker[] = [presenceEvaluatorWorker];
 
 export interface WorkerHandle {
   /** Runs every worker once now and waits for it (tests use this instead of sleeping). */

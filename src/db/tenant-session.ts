@@ -24,6 +24,12 @@ export interface TenantSession {
   readonly db: Tx;
   readonly scope: TenantScope;
   publish<K extends PulseEventName>(name: K, payload: PulseEvents[K]): void;
+  /**
+   * Runs `task` once the transaction has committed (never after a rollback), after its events.
+   * The runner awaits tasks in order before returning and logs a failure instead of throwing: the
+   * work is committed, so a side effect outside the database (an MQTT publish) must not undo it.
+   */
+  afterCommit(task: () => Promise<void>): void;
 }
 
 export interface SessionRunner {
@@ -37,6 +43,7 @@ export function createSessionRunner(database: Database, events: EventBus, logger
   return {
     async run(scope, work) {
       const queued: Array<() => void> = [];
+      const afterCommitTasks: Array<() => Promise<void>> = [];
       const result = await database.prisma.$transaction(async (db) => {
         await applyScope(db, scope, database.assumeRole);
         return work({
@@ -45,6 +52,9 @@ export function createSessionRunner(database: Database, events: EventBus, logger
           publish(name, payload) {
             queued.push(() => events.publish(name, payload));
           },
+          afterCommit(task) {
+            afterCommitTasks.push(task);
+          },
         });
       }, TRANSACTION_OPTIONS);
       for (const deliver of queued) {
@@ -52,6 +62,13 @@ export function createSessionRunner(database: Database, events: EventBus, logger
           deliver();
         } catch (error) {
           logger.error({ err: error }, 'event delivery failed after commit');
+        }
+      }
+      for (const task of afterCommitTasks) {
+        try {
+          await task();
+        } catch (error) {
+          logger.error({ err: error }, 'after-commit task failed');
         }
       }
       return result;
@@ -85,6 +102,11 @@ export function perQuerySession(database: Database, scope: TenantScope): TenantS
             return result;
           },
         },
+        // Raw SQL is no model operation: scoped the same way, or RLS would silently show it nothing.
+        async $queryRaw({ args, query }) {
+          const [, result] = await base.$transaction([scopeStatement(base, scope, database.assumeRole), query(args)]);
+          return result;
+        },
       },
     }) as unknown as Tx);
   return {
@@ -94,6 +116,9 @@ export function perQuerySession(database: Database, scope: TenantScope): TenantS
     scope,
     publish() {
       throw new Error('perQuerySession is read-only: open a transaction with SessionRunner.run to write');
+    },
+    afterCommit() {
+      throw new Error('perQuerySession has no transaction to commit: open one with SessionRunner.run');
     },
   };
 }

@@ -22,6 +22,8 @@ export interface PulseEvents {
     desiredVersion: number;
     reportedVersion: number;
     occurredAt: string;
+    /** The twin's sync status right after this change (a later change may have moved it on). */
+    syncStatus?: 'IN_SYNC' | 'PENDING' | 'STALE';
   };
 }
 

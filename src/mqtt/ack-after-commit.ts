@@ -8,6 +8,17 @@ export interface HeldMessage {
   acknowledge(): void;
 }
 
+/** Where held messages go: nowhere yet (buffered) until the bridge attaches. */
+export interface InboundGate {
+  /**
+   * Starts delivering messages to `onMessage`, first those that arrived before (in order).
+   * `null` detaches: later messages are left unacknowledged, for the broker to redeliver.
+   */
+  attach(onMessage: ((message: HeldMessage) => void) | null): void;
+}
+
+const gates = new WeakMap<MqttClient, InboundGate>();
+
 /**
  * Holds each QoS 1 PUBACK until the caller says the message's effect is committed.
  *
@@ -18,8 +29,15 @@ export interface HeldMessage {
  * therefore sends no PUBACK and the broker redelivers the message to the persistent session
  * ([MQTT-4.3.2-1], [MQTT-4.4.0-1]). PUBACKs parked on a connection that has since closed are
  * dropped, never sent on the next connection, where the same packet id may mean another message.
+ *
+ * Install it before the client connects (idempotent: one gate per client): a persistent session
+ * delivers its queued messages right after CONNACK, before anyone could subscribe, and mqtt.js'
+ * default handler would acknowledge them unseen. Until a consumer attaches they are buffered,
+ * their PUBACKs parked.
  */
-export function holdAcksUntilCommitted(client: MqttClient, onMessage: (message: HeldMessage) => void): void {
+export function holdAcksUntilCommitted(client: MqttClient): InboundGate {
+  const existing = gates.get(client);
+  if (existing) return existing;
   const internal = client as unknown as { _sendPacket: SendPacket };
   const send = internal._sendPacket.bind(client);
   const parked = new Map<number, { connection: number; released: boolean; packet?: Packet }>();
@@ -42,16 +60,23 @@ export function holdAcksUntilCommitted(client: MqttClient, onMessage: (message: 
     }
   };
 
+  let consumer: ((message: HeldMessage) => void) | null | undefined;
+  let early: HeldMessage[] = [];
+  const deliver = (message: HeldMessage) => {
+    if (consumer === undefined) early.push(message);
+    else if (consumer !== null) consumer(message);
+  };
+
   client.handleMessage = (packet, callback) => {
     if (packet.qos !== 1 || packet.messageId === undefined) {
-      onMessage({ packet, acknowledge: () => {} });
+      deliver({ packet, acknowledge: () => {} });
       callback();
       return;
     }
     const messageId = packet.messageId;
     const slot = { connection, released: false, packet: undefined as Packet | undefined };
     parked.set(messageId, slot);
-    onMessage({
+    deliver({
       packet,
       acknowledge() {
         if (slot.connection !== connection || parked.get(messageId) !== slot) return;
@@ -65,4 +90,17 @@ export function holdAcksUntilCommitted(client: MqttClient, onMessage: (message: 
     });
     callback();
   };
+
+  const gate: InboundGate = {
+    attach(onMessage) {
+      consumer = onMessage;
+      const buffered = early;
+      early = [];
+      // Those buffered on a connection that has closed since have no PUBACK to send any more and
+      // will be redelivered; delivering them now as well is harmless (handlers are idempotent).
+      if (onMessage) buffered.forEach(onMessage);
+    },
+  };
+  gates.set(client, gate);
+  return gate;
 }

@@ -22,9 +22,25 @@ export interface BridgeOptions {
   maxPayloadBytes?: number;
 }
 
+/** A message the bridge is done with: acknowledged (applied, duplicate or rejected) or failed. */
+export interface SettledMessage {
+  topic: string;
+  outcome: IngestOutcome | { status: 'failed' };
+}
+
 export interface Bridge {
   /** Resolves when every message received so far has been processed (tests await this, not sleeps). */
   idle(): Promise<void>;
+  /**
+   * Calls `listener` for each message as it is settled; returns the unsubscribe function. Lets a
+   * caller wait for a message it published itself, which `idle()` cannot: until the broker has
+   * forwarded it, the bridge does not know it exists.
+   */
+  onSettled(listener: (message: SettledMessage) => void): () => void;
+  /**
+   * Stops taking messages and waits for those in flight. Messages arriving later are left
+   * unacknowledged, so the broker keeps them for the persistent session and the next start.
+   */
   stop(): Promise<void>;
 }
 
@@ -47,12 +63,23 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const maxBatch = options.maxBatch ?? 200;
   let queue: Pending[] = [];
   let draining: Promise<void> | null = null;
+  const listeners = new Set<(message: SettledMessage) => void>();
+  const notify = (held: HeldMessage, outcome: SettledMessage['outcome']) => {
+    for (const listener of listeners) {
+      try {
+        listener({ topic: held.packet.topic, outcome });
+      } catch (error) {
+        log.error({ err: error }, 'settled listener failed');
+      }
+    }
+  };
 
   const reject = (held: HeldMessage, kind: string, reason: string, detail: string) => {
     metrics.mqttRejected.inc({ kind, reason });
     metrics.mqttMessages.inc({ kind, outcome: 'rejected' });
     log.warn({ topic: held.packet.topic, kind, reason, detail }, 'device message dropped');
     held.acknowledge();
+    notify(held, { status: 'rejected', reason });
   };
 
   const accept = (held: HeldMessage) => {
@@ -90,6 +117,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     if (outcome.status === 'rejected') return reject(item.held, item.message.kind, outcome.reason, `${item.message.tenantId}/${item.message.deviceId}`);
     metrics.mqttMessages.inc({ kind: item.message.kind, outcome: outcome.status });
     item.held.acknowledge();
+    notify(item.held, outcome);
   };
 
   async function drain(): Promise<void> {
@@ -123,10 +151,14 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       // Acknowledged all the same: holding it would stall the broker's in-flight window, and a
       // redelivery of a message that fails deterministically would fail again.
       item.held.acknowledge();
+      notify(item.held, { status: 'failed' });
     }
   }
 
-  holdAcksUntilCommitted(client, accept);
+  // Usually installed by connectServiceClient before connecting; messages buffered since then
+  // (a persistent session's backlog) are delivered now.
+  const gate = holdAcksUntilCommitted(client);
+  gate.attach(accept);
   const filters = ingestSubscriptions(options.sharedGroup);
   await client.subscribeAsync(filters, { qos: 1 });
   log.info({ filters }, 'subscribed to device topics');
@@ -135,8 +167,16 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     async idle() {
       while (draining) await draining;
     },
+    onSettled(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     async stop() {
-      await client.unsubscribeAsync(filters).catch(() => undefined);
+      gate.attach(null);
+      // Alone, the subscriptions stay in the persistent session, so the broker queues what devices
+      // send while this instance restarts. In a shared group the other members take the traffic;
+      // staying subscribed would have the broker keep dealing this instance a share it never reads.
+      if (options.sharedGroup !== undefined) await client.unsubscribeAsync(filters).catch(() => undefined);
       while (draining) await draining;
     },
   };

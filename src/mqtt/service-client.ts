@@ -1,6 +1,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from '../logger.js';
 import type { DeviceMessenger } from '../services.js';
+import { holdAcksUntilCommitted } from './ack-after-commit.js';
 
 export interface ServiceClientOptions {
   url: string;
@@ -17,7 +18,7 @@ export interface ServiceClientOptions {
  * itself. Ingest subscriptions are added by the bridge; outbound publishes go through `messenger`.
  */
 export async function connectServiceClient(options: ServiceClientOptions, logger: Logger): Promise<MqttClient> {
-  const client = await mqtt.connectAsync(options.url, {
+  const client = mqtt.connect(options.url, {
     clientId: options.clientId,
     username: options.username,
     password: options.password,
@@ -29,12 +30,36 @@ export async function connectServiceClient(options: ServiceClientOptions, logger
     // Ack only after the effect is committed: the bridge acknowledges explicitly.
     manualConnect: false,
   });
+  // Before the first packet can arrive (the socket connects on a later tick): the session's queued
+  // messages come right after CONNACK, and must wait for the bridge rather than be acked unseen.
+  holdAcksUntilCommitted(client);
+  await firstConnection(client);
   const log = logger.child({ module: 'mqtt' });
   client.on('reconnect', () => log.warn('reconnecting to MQTT broker'));
   client.on('offline', () => log.warn('MQTT broker connection lost'));
   client.on('connect', () => log.info('connected to MQTT broker'));
   client.on('error', (error) => log.error({ err: error }, 'MQTT client error'));
   return client;
+}
+
+/** Resolves on the first CONNACK; rejects (and ends the client) on an error before it, as mqtt.connectAsync does. */
+function firstConnection(client: MqttClient): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const settle = (error?: Error) => {
+      client.off('connect', onConnect);
+      client.off('error', onError);
+      if (error) {
+        client.end(true);
+        reject(error);
+      } else {
+        resolve();
+      }
+    };
+    const onConnect = () => settle();
+    const onError = (error: Error) => settle(error);
+    client.once('connect', onConnect);
+    client.once('error', onError);
+  });
 }
 
 /** Outbound device messages over the service connection (taken at publish time: it starts later). */

@@ -9,18 +9,28 @@ export interface IssuedCredentials {
   topicPrefix: string;
 }
 
-/** Revokes any active credentials of the device and issues new ones. */
+/**
+ * Issues new credentials for a device (at registration, and on rotation) and returns them once.
+ * The username is derived from the IDs and unique across all rows, so a rotation replaces the
+ * row's hash in place (rotated_at says when; revoked credentials become active again) rather than
+ * inserting a second row: the old password stops working when this transaction commits.
+ */
 export async function issueDeviceCredentials(
   session: TenantSession,
   key: { tenantId: string; deviceId: string },
 ): Promise<IssuedCredentials> {
-  await revokeDeviceCredentials(session, key);
   const { username, password } = generateDeviceCredentials(key.tenantId, key.deviceId);
   const passwordHash = await hashDevicePassword(password);
-  await session.db.deviceCredential.create({ data: { ...key, username, passwordHash }, select: { id: true } });
+  await session.db.deviceCredential.upsert({
+    where: { username },
+    create: { ...key, username, passwordHash },
+    update: { passwordHash, rotatedAt: new Date(), revokedAt: null },
+    select: { id: true },
+  });
   return { username, password, topicPrefix: deviceTopicPrefix(key.tenantId, key.deviceId) };
 }
 
+/** Revokes the device's credentials: the broker refuses them from the next CONNECT on. */
 export async function revokeDeviceCredentials(session: TenantSession, key: { tenantId: string; deviceId: string }): Promise<void> {
   await session.db.deviceCredential.updateMany({ where: { ...key, revokedAt: null }, data: { revokedAt: new Date(), rotatedAt: new Date() } });
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { idSchema } from '../../domain/ids.js';
+import { CONNECTION_TYPES, NETWORK_STATUSES, SIM_STATUSES } from '../connections/inputs.js';
 
 const name = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
 
@@ -56,6 +57,12 @@ export const deviceFilterSchema = z.object({
   search: z.string().max(200).nullish(),
   includeDecommissioned: z.boolean().nullish(),
   tenantId: idSchema.nullish(),
+  // Connection fields: see connections/filter.ts.
+  carrier: z.string().trim().min(1).max(200).nullish(),
+  connectionType: z.array(z.enum(CONNECTION_TYPES)).max(CONNECTION_TYPES.length).nullish(),
+  simStatus: z.array(z.enum(SIM_STATUSES)).max(SIM_STATUSES.length).nullish(),
+  networkStatus: z.array(z.enum(NETWORK_STATUSES)).max(NETWORK_STATUSES.length).nullish(),
+  overDataLimit: z.boolean().nullish(),
 });
 
 export type RegisterDeviceInput = z.infer<typeof registerDeviceSchema>;

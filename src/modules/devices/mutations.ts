@@ -1,7 +1,7 @@
 import { AlreadyExistsError, NotFoundError, ValidationError } from '../../domain/errors.js';
 import { builder } from '../../graphql/builder.js';
 import type { IssuedCredentials } from './credentials.js';
-import { decommissionDevice, registerDevice, updateDevice, type DeviceKey } from './service.js';
+import { decommissionDevice, registerDevice, rotateDeviceCredentials, updateDevice, type DeviceKey } from './service.js';
 
 const TagInput = builder.inputType('TagInput', {
   fields: (t) => ({ key: t.string({ required: true }), value: t.string({ required: true }) }),
@@ -54,15 +54,21 @@ const DevicePayload = builder.objectRef<DeviceResult>('DevicePayload').implement
   }),
 });
 
-const RegisterDevicePayload = builder.objectRef<RegisteredDevice>('RegisterDevicePayload').implement({
-  fields: (t) => ({
-    device: t.prismaField({
-      type: 'Device',
-      resolve: (query, payload, _args, ctx) => ctx.session.db.device.findUniqueOrThrow({ ...query, where: { tenantId_deviceId: payload.key } }),
+/** A device and credentials shown once: the same shape after registration and after rotation. */
+function credentialsPayload(name: string) {
+  return builder.objectRef<RegisteredDevice>(name).implement({
+    fields: (t) => ({
+      device: t.prismaField({
+        type: 'Device',
+        resolve: (query, payload, _args, ctx) => ctx.session.db.device.findUniqueOrThrow({ ...query, where: { tenantId_deviceId: payload.key } }),
+      }),
+      credentials: t.field({ type: MqttCredentials, resolve: (payload) => payload.credentials }),
     }),
-    credentials: t.field({ type: MqttCredentials, resolve: (payload) => payload.credentials }),
-  }),
-});
+  });
+}
+
+const RegisterDevicePayload = credentialsPayload('RegisterDevicePayload');
+const RotateDeviceCredentialsPayload = credentialsPayload('RotateDeviceCredentialsPayload');
 
 builder.mutationFields((t) => ({
   registerDevice: t.field({
@@ -84,5 +90,12 @@ builder.mutationFields((t) => ({
     errors: { types: [ValidationError, NotFoundError], directResult: true, union: { name: 'DecommissionDeviceResult' } },
     args: { deviceId: t.arg.string({ required: true }) },
     resolve: async (_root, args, ctx) => ({ key: await decommissionDevice(ctx.session, args.deviceId) }),
+  }),
+  rotateDeviceCredentials: t.field({
+    type: RotateDeviceCredentialsPayload,
+    description: 'Issues new MQTT credentials, returned once, and revokes the old ones (refused from the next connect on)',
+    errors: { types: [ValidationError, NotFoundError], directResult: true, union: { name: 'RotateDeviceCredentialsResult' } },
+    args: { deviceId: t.arg.string({ required: true }) },
+    resolve: (_root, args, ctx) => rotateDeviceCredentials(ctx.session, args.deviceId),
   }),
 }));

@@ -1,4 +1,5 @@
 import { builder } from '../../graphql/builder.js';
+import { ConnectionTypeEnum, NetworkStatusEnum, SimStatusEnum } from '../connections/enums.js';
 import { lookupTenant } from '../tenants/service.js';
 import { deviceListWhere } from './service.js';
 
@@ -66,6 +67,11 @@ export const DeviceFilterInput = builder.inputType('DeviceFilter', {
     search: t.string({ description: 'Case-insensitive substring of deviceId or name' }),
     includeDecommissioned: t.boolean(),
     tenantId: t.string({ description: 'Operators only: restrict to one tenant' }),
+    carrier: t.string({ description: "The connection's carrier name (case-insensitive)" }),
+    connectionType: t.field({ type: [ConnectionTypeEnum] }),
+    simStatus: t.field({ type: [SimStatusEnum] }),
+    networkStatus: t.field({ type: [NetworkStatusEnum] }),
+    overDataLimit: t.boolean({ description: 'true: usage above a set data limit; false: all others, devices without a connection included' }),
   }),
 });
 
@@ -88,13 +94,13 @@ builder.queryFields((t) => ({
       defaultSize: 50,
       maxSize: 500,
       args: { filter: t.arg({ type: DeviceFilterInput }) },
-      resolve: (query, _root, args, ctx) =>
+      resolve: async (query, _root, args, ctx) =>
         ctx.session.db.device.findMany({
           ...query,
-          where: deviceListWhere(ctx.scope, args.filter),
+          where: await deviceListWhere(ctx.session, args.filter),
           orderBy: [{ tenantId: 'asc' }, { deviceId: 'asc' }],
         }),
-      totalCount: (_root, args, ctx) => ctx.session.db.device.count({ where: deviceListWhere(ctx.scope, args.filter) }),
+      totalCount: async (_root, args, ctx) => ctx.session.db.device.count({ where: await deviceListWhere(ctx.session, args.filter) }),
     },
   ),
 }));

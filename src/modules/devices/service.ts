@@ -2,6 +2,7 @@ import type { Prisma } from '../../generated/prisma/client.js';
 import { AlreadyExistsError, NotFoundError } from '../../domain/errors.js';
 import { isUniqueViolation } from '../../db/prisma-errors.js';
 import type { TenantScope, TenantSession } from '../../db/tenant-session.js';
+import { connectionFilterWhere } from '../connections/filter.js';
 import { ensureTenant, requireTenant, requireWriter } from '../tenants/service.js';
 import { parseInput } from '../../domain/validation.js';
 import { issueDeviceCredentials, revokeDeviceCredentials, type IssuedCredentials } from './credentials.js';
@@ -85,6 +86,23 @@ export async function decommissionDevice(session: TenantSession, deviceId: strin
   return key;
 }
 
+/**
+ * Issues new MQTT credentials (returned once, in clear) and revokes the old ones in the same
+ * transaction: the broker refuses the old password from the next CONNECT on. The device row is
+ * locked first so two concurrent rotations serialise instead of colliding on the
+ * one-active-credential index.
+ */
+export async function rotateDeviceCredentials(session: TenantSession, rawDeviceId: unknown): Promise<{ key: DeviceKey; credentials: IssuedCredentials }> {
+  const tenantId = requireWriter(session.scope);
+  const key = { tenantId, deviceId: parseInput(updateDeviceSchema.shape.deviceId, rawDeviceId, ['deviceId']) };
+  const locked = await session.db.$queryRaw<unknown[]>`
+    SELECT 1 FROM device_registry
+    WHERE tenant_id = ${key.tenantId} AND device_id = ${key.deviceId} AND decommissioned_at IS NULL
+    FOR NO KEY UPDATE`;
+  if (locked.length === 0) throw new NotFoundError('Device', key.deviceId);
+  return { key, credentials: await issueDeviceCredentials(session, key) };
+}
+
 /** Throws NotFound unless the device exists in the caller's view and is not decommissioned. */
 export async function findActiveDevice(session: TenantSession, key: DeviceKey): Promise<void> {
   const device = await session.db.device.findUnique({ where: { tenantId_deviceId: key }, select: { decommissionedAt: true } });
@@ -94,11 +112,13 @@ export async function findActiveDevice(session: TenantSession, key: DeviceKey): 
 /**
  * The `where` for device lists. Customers are pinned to their tenant (RLS enforces it as well; the
  * explicit predicate lets the planner use the tenant-leading indexes); operators may pick one.
+ * Asynchronous because one connection filter (overDataLimit) is resolved by a query first.
  */
-export function deviceListWhere(scope: TenantScope, rawFilter: unknown): Prisma.DeviceWhereInput {
+export async function deviceListWhere(session: TenantSession, rawFilter: unknown): Promise<Prisma.DeviceWhereInput> {
+  const scope: TenantScope = session.scope;
   const filter: DeviceFilter = parseInput(deviceFilterSchema, rawFilter ?? {}, ['filter']);
   const tenantId = scope.role === 'operator' ? (filter.tenantId ?? undefined) : requireTenant(scope);
-  const and: Prisma.DeviceWhereInput[] = [];
+  const and: Prisma.DeviceWhereInput[] = await connectionFilterWhere(session, filter, tenantId);
   if (!filter.includeDecommissioned) and.push({ decommissionedAt: null });
   if (filter.status?.length) {
     // A device without a state row has never connected: it counts as OFFLINE.

@@ -1,0 +1,125 @@
+import { NotFoundError, ValidationError } from '../../domain/errors.js';
+import { builder } from '../../graphql/builder.js';
+import { ConnectionTypeEnum, NetworkStatusEnum, SimStatusEnum } from './enums.js';
+import type { CONNECTION_TYPES, NETWORK_STATUSES, SIM_STATUSES } from './inputs.js';
+import { deleteDeviceConnection, recordDataUsage, upsertDeviceConnection, type DeviceKey } from './service.js';
+
+type ConnectionType = (typeof CONNECTION_TYPES)[number];
+type SimStatus = (typeof SIM_STATUSES)[number];
+type NetworkStatus = (typeof NETWORK_STATUSES)[number];
+
+builder.prismaObject('DeviceConnection', {
+  description: "A device's network connection (one per device): carrier, SIM, data plan, address, network status",
+  fields: (t) => ({
+    deviceId: t.exposeString('deviceId'),
+    connectionType: t.field({ type: ConnectionTypeEnum, resolve: (c) => c.connectionType as ConnectionType }),
+    carrierName: t.exposeString('carrierName', { nullable: true }),
+    carrierAccountId: t.exposeString('carrierAccountId', { nullable: true }),
+    planName: t.exposeString('planName', { nullable: true }),
+    apn: t.exposeString('apn', { nullable: true }),
+    simIccid: t.exposeString('simIccid', { nullable: true }),
+    simStatus: t.field({ type: SimStatusEnum, nullable: true, resolve: (c) => c.simStatus as SimStatus | null }),
+    dataLimitMb: t.exposeInt('dataLimitMb', { nullable: true, description: 'Monthly cap; null means unlimited' }),
+    billingCycleStart: t.exposeInt('billingCycleStart', { nullable: true, description: 'Day of month (1–28) the cycle resets' }),
+    dataUsedMb: t.float({ nullable: true, resolve: (c) => (c.dataUsedMb === null ? null : c.dataUsedMb.toNumber()) }),
+    dataUsedUpdatedAt: t.expose('dataUsedUpdatedAt', { type: 'DateTime', nullable: true, description: 'When usage was last synced from the carrier' }),
+    overDataLimit: t.boolean({
+      description: 'Usage is above a (non-null) data limit',
+      resolve: (c) => c.dataLimitMb !== null && c.dataUsedMb !== null && c.dataUsedMb.greaterThan(c.dataLimitMb),
+    }),
+    ipAddress: t.exposeString('ipAddress', { nullable: true }),
+    msisdn: t.exposeString('msisdn', { nullable: true }),
+    networkStatus: t.field({ type: NetworkStatusEnum, nullable: true, resolve: (c) => c.networkStatus as NetworkStatus | null }),
+    lastNetworkAttach: t.expose('lastNetworkAttach', { type: 'DateTime', nullable: true }),
+    lastNetworkDetach: t.expose('lastNetworkDetach', { type: 'DateTime', nullable: true }),
+    metadata: t.expose('metadata', { type: 'JSONObject' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+builder.prismaObjectField('Device', 'connection', (t) => t.relation('connection', { nullable: true }));
+
+const UpsertDeviceConnectionInput = builder.inputType('UpsertDeviceConnectionInput', {
+  description: 'Omitted fields keep their value (or the default on creation); null clears a nullable field',
+  fields: (t) => ({
+    deviceId: t.string({ required: true }),
+    connectionType: t.field({ type: ConnectionTypeEnum }),
+    carrierName: t.string(),
+    carrierAccountId: t.string(),
+    planName: t.string(),
+    apn: t.string(),
+    simIccid: t.string(),
+    simStatus: t.field({ type: SimStatusEnum }),
+    dataLimitMb: t.int({ description: 'Monthly cap in MB; null means unlimited' }),
+    billingCycleStart: t.int({ description: 'Day of month, 1–28' }),
+    ipAddress: t.string({ description: 'IPv4 or IPv6, optionally with a /prefix' }),
+    msisdn: t.string(),
+    networkStatus: t.field({ type: NetworkStatusEnum, description: 'A change to DISCONNECTED or CONNECTED is logged as a network detach or attach' }),
+    lastNetworkAttach: t.field({ type: 'DateTime' }),
+    lastNetworkDetach: t.field({ type: 'DateTime' }),
+    metadata: t.field({ type: 'JSONObject' }),
+  }),
+});
+
+const RecordDataUsageInput = builder.inputType('RecordDataUsageInput', {
+  fields: (t) => ({
+    deviceId: t.string({ required: true }),
+    tenantId: t.string({ description: "Defaults to the token's tenant" }),
+    dataUsedMb: t.float({ required: true }),
+    measuredAt: t.field({ type: 'DateTime', description: 'When the carrier measured it; defaults to now' }),
+  }),
+});
+
+const connectionOf = (key: DeviceKey) => ({ tenantId_deviceId: key });
+
+const DeviceConnectionPayload = builder.objectRef<{ key: DeviceKey }>('DeviceConnectionPayload').implement({
+  fields: (t) => ({
+    connection: t.prismaField({
+      type: 'DeviceConnection',
+      resolve: (query, payload, _args, ctx) => ctx.session.db.deviceConnection.findUniqueOrThrow({ ...query, where: connectionOf(payload.key) }),
+    }),
+  }),
+});
+
+const RecordDataUsagePayload = builder.objectRef<{ key: DeviceKey; applied: boolean }>('RecordDataUsagePayload').implement({
+  fields: (t) => ({
+    applied: t.exposeBoolean('applied', { description: 'False when a newer measurement was already stored' }),
+    connection: t.prismaField({
+      type: 'DeviceConnection',
+      resolve: (query, payload, _args, ctx) => ctx.session.db.deviceConnection.findUniqueOrThrow({ ...query, where: connectionOf(payload.key) }),
+    }),
+  }),
+});
+
+const DeleteDeviceConnectionPayload = builder.objectRef<{ key: DeviceKey }>('DeleteDeviceConnectionPayload').implement({
+  fields: (t) => ({
+    deviceId: t.string({ resolve: (payload) => payload.key.deviceId }),
+    device: t.prismaField({
+      type: 'Device',
+      resolve: (query, payload, _args, ctx) => ctx.session.db.device.findUniqueOrThrow({ ...query, where: { tenantId_deviceId: payload.key } }),
+    }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  upsertDeviceConnection: t.field({
+    type: DeviceConnectionPayload,
+    errors: { types: [ValidationError, NotFoundError], directResult: true, union: { name: 'UpsertDeviceConnectionResult' } },
+    args: { input: t.arg({ type: UpsertDeviceConnectionInput, required: true }) },
+    resolve: async (_root, args, ctx) => ({ key: await upsertDeviceConnection(ctx.session, args.input) }),
+  }),
+  deleteDeviceConnection: t.field({
+    type: DeleteDeviceConnectionPayload,
+    errors: { types: [ValidationError, NotFoundError], directResult: true, union: { name: 'DeleteDeviceConnectionResult' } },
+    args: { deviceId: t.arg.string({ required: true }) },
+    resolve: async (_root, args, ctx) => ({ key: await deleteDeviceConnection(ctx.session, args.deviceId) }),
+  }),
+  recordDataUsage: t.field({
+    type: RecordDataUsagePayload,
+    description: 'Stores a carrier usage sync; IoT service role only',
+    errors: { types: [ValidationError, NotFoundError], directResult: true, union: { name: 'RecordDataUsageResult' } },
+    args: { input: t.arg({ type: RecordDataUsageInput, required: true }) },
+    resolve: (_root, args, ctx) => recordDataUsage(ctx.session, args.input),
+  }),
+}));

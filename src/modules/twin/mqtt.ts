@@ -1,0 +1,21 @@
+/**
+ * `pulse/{tenant}/{device}/twin/reported`: a device reports its state. An adapter from the
+ * validated message to the twin service; it runs in the bridge's batch transaction (service role),
+ * so the device is addressed by the topic's tenant and device, never by a session tenant.
+ */
+import { applied, defineHandler, duplicate, rejected } from '../../mqtt/ingest.js';
+import type { JsonObject } from './json.js';
+import { recordReportedTwin } from './service.js';
+
+export const twinReportedHandler = defineHandler({
+  kind: 'twinReported',
+  async handle(session, message, services) {
+    const outcome = await recordReportedTwin(session, services, { tenantId: message.tenantId, deviceId: message.deviceId }, {
+      // The codec validated it as a JSON object; the twin limits are checked on the stored result.
+      state: message.payload.state as JsonObject,
+      mode: message.payload.mode,
+    });
+    if (outcome.status === 'rejected') return rejected(outcome.reason);
+    return outcome.status === 'applied' ? applied : duplicate;
+  },
+});

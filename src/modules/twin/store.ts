@@ -1,0 +1,147 @@
+/**
+ * The twin's SQL: every statement that reads or writes `device_state`'s twin columns and
+ * `device_twin_history`. Rows are addressed by tenant and device explicitly, so the same
+ * statements serve customer sessions (RLS pins the tenant) and the MQTT service role.
+ */
+import { Prisma } from '../../generated/prisma/client.js';
+import type { TenantSession } from '../../db/tenant-session.js';
+import type { DeviceStatus } from './delta.js';
+import type { JsonObject, JsonValue } from './json.js';
+import { documentOf } from './view.js';
+
+export type DeviceKey = { tenantId: string; deviceId: string };
+export type TwinDirection = 'desired' | 'reported';
+export type TwinWriteMode = 'merge' | 'replace';
+export type TwinActor = { type: 'user' | 'device' | 'service'; id: string | null };
+
+/** One device's twin as stored, plus the transaction's clock (`now()`) for metadata timestamps. */
+export type TwinRow = {
+  desired: JsonObject;
+  desiredVersion: number;
+  desiredMetadata: JsonValue;
+  reported: JsonObject;
+  reportedVersion: number;
+  reportedMetadata: JsonValue;
+  status: DeviceStatus;
+  decommissioned: boolean;
+  now: Date;
+};
+
+/** What a twin UPDATE returns: the new version and the state the event and delta are built from. */
+export type TwinWrite = {
+  version: number;
+  updatedAt: Date;
+  desired: JsonObject;
+  desiredVersion: number;
+  reported: JsonObject;
+  reportedVersion: number;
+  status: DeviceStatus;
+};
+
+/**
+ * The twin of one device, `null` when the caller cannot see it. With `lock`, the state row is
+ * locked (`FOR UPDATE OF s`) until the transaction ends, so the caller's write cannot lose a race.
+ */
+export async function readTwin(session: TenantSession, key: DeviceKey, options: { lock: boolean }): Promise<TwinRow | null> {
+  const rows = await session.db.$queryRaw<Array<Omit<TwinRow, 'desired' | 'reported'> & { desired: unknown; reported: unknown }>>`
+    SELECT s.desired_state AS "desired", s.desired_version AS "desiredVersion", s.desired_metadata AS "desiredMetadata",
+           s.reported_state AS "reported", s.reported_version AS "reportedVersion", s.reported_metadata AS "reportedMetadata",
+           s.status, d.decommissioned_at IS NOT NULL AS "decommissioned", now() AS "now"
+    FROM device_state s
+    JOIN device_registry d ON d.tenant_id = s.tenant_id AND d.device_id = s.device_id
+    WHERE s.tenant_id = ${key.tenantId} AND s.device_id = ${key.deviceId}
+    ${options.lock ? Prisma.sql`FOR UPDATE OF s` : Prisma.empty}`;
+  const row = rows[0];
+  return row ? { ...row, desired: documentOf(row.desired), reported: documentOf(row.reported) } : null;
+}
+
+const RETURNING_TWIN = Prisma.sql`
+  RETURNING desired_state AS "desired", desired_version AS "desiredVersion", reported_state AS "reported",
+            reported_version AS "reportedVersion", status`;
+
+type ReturnedTwin = Omit<TwinWrite, 'version' | 'desired' | 'reported'> & { desired: unknown; reported: unknown };
+
+function toWrite(row: ReturnedTwin | undefined, direction: TwinDirection): TwinWrite | null {
+  if (!row) return null;
+  const twin = { ...row, desired: documentOf(row.desired), reported: documentOf(row.reported) };
+  return { ...twin, version: direction === 'desired' ? row.desiredVersion : row.reportedVersion };
+}
+
+/**
+ * Stores a desired document if, and only if, the stored version is still `baseVersion`: one
+ * conditional UPDATE, so the check and the write are atomic. Returns `null` when another writer
+ * got there first. Every accepted write moves the version by exactly one.
+ */
+export async function updateDesiredIfVersion(
+  session: TenantSession,
+  key: DeviceKey,
+  baseVersion: number,
+  document: JsonObject,
+  metadata: JsonValue,
+): Promise<TwinWrite | null> {
+  const rows = await session.db.$queryRaw<ReturnedTwin[]>`
+    UPDATE device_state
+    SET desired_state = ${JSON.stringify(document)}::jsonb, desired_metadata = ${JSON.stringify(metadata)}::jsonb,
+        desired_version = desired_version + 1, desired_updated_at = now(), shadow_updated_at = now()
+    WHERE tenant_id = ${key.tenantId} AND device_id = ${key.deviceId} AND desired_version = ${baseVersion}
+    ${RETURNING_TWIN}, desired_updated_at AS "updatedAt"`;
+  return toWrite(rows[0], 'desired');
+}
+
+/** The reported counterpart of {@link updateDesiredIfVersion}. */
+export async function updateReportedIfVersion(
+  session: TenantSession,
+  key: DeviceKey,
+  baseVersion: number,
+  document: JsonObject,
+  metadata: JsonValue,
+): Promise<TwinWrite | null> {
+  const rows = await session.db.$queryRaw<ReturnedTwin[]>`
+    UPDATE device_state
+    SET reported_state = ${JSON.stringify(document)}::jsonb, reported_metadata = ${JSON.stringify(metadata)}::jsonb,
+        reported_version = reported_version + 1, reported_updated_at = now(), shadow_updated_at = now()
+    WHERE tenant_id = ${key.tenantId} AND device_id = ${key.deviceId} AND reported_version = ${baseVersion}
+    ${RETURNING_TWIN}, reported_updated_at AS "updatedAt"`;
+  return toWrite(rows[0], 'reported');
+}
+
+/** One accepted write, as `device_twin_history` records it. */
+export type TwinHistoryEntry = {
+  direction: TwinDirection;
+  version: number;
+  patch: JsonValue;
+  document: JsonObject;
+  mode: TwinWriteMode;
+  actor: TwinActor;
+};
+
+/** Appends a write to the history; the unique (direction, version) key rejects a second writer of a version. */
+export async function appendTwinHistory(session: TenantSession, key: DeviceKey, entry: TwinHistoryEntry): Promise<void> {
+  await session.db.deviceTwinHistory.create({
+    data: {
+      ...key,
+      direction: entry.direction,
+      version: entry.version,
+      // Prisma spells a JSON null as a sentinel; a merge patch is never null at the top level.
+      patch: entry.patch === null ? Prisma.JsonNull : (entry.patch as Prisma.InputJsonValue),
+      document: entry.document as Prisma.InputJsonObject,
+      mode: entry.mode,
+      actorType: entry.actor.type,
+      actorId: entry.actor.id,
+    },
+    select: { id: true },
+  });
+}
+
+/** A desired write read back from history, for conflict detection. */
+export type DesiredHistoryRow = { version: number; patch: JsonValue; document: JsonObject };
+
+/** Desired writes with `from <= version <= to`, oldest first. */
+export async function desiredHistoryBetween(session: TenantSession, key: DeviceKey, from: number, to: number): Promise<DesiredHistoryRow[]> {
+  const rows = await session.db.deviceTwinHistory.findMany({
+    where: { ...key, direction: 'desired', version: { gte: from, lte: to } },
+    orderBy: { version: 'asc' },
+    select: { version: true, patch: true, document: true },
+  });
+  return rows.map((row) => ({ version: row.version, patch: row.patch as JsonValue, document: documentOf(row.document) }));
+}

@@ -1,0 +1,50 @@
+import { filter, pipe } from 'graphql-yoga';
+import type { PulseEvents } from '../../events/events.js';
+import { builder } from '../../graphql/builder.js';
+import { requireTenant } from '../tenants/service.js';
+import { DeviceTwinRef, TwinDirection, TwinSyncStatus } from './schema.js';
+
+type TwinChanged = PulseEvents['deviceTwinChanged'];
+
+const DeviceTwinChangedEvent = builder.objectRef<TwinChanged>('DeviceTwinChangedEvent').implement({
+  fields: (t) => ({
+    deviceId: t.exposeString('deviceId'),
+    direction: t.field({ type: TwinDirection, resolve: (event) => event.direction }),
+    desiredVersion: t.exposeInt('desiredVersion', { description: 'Desired version right after this change' }),
+    reportedVersion: t.exposeInt('reportedVersion', { description: 'Reported version right after this change' }),
+    occurredAt: t.field({ type: 'DateTime', resolve: (event) => new Date(event.occurredAt) }),
+    syncStatus: t.field({
+      type: TwinSyncStatus,
+      nullable: true,
+      description: 'Sync status right after this change; twin.syncStatus is the current one',
+      resolve: (event) => event.syncStatus ?? null,
+    }),
+    twin: t.prismaField({
+      type: DeviceTwinRef,
+      nullable: true,
+      description: 'The twin as it is now, read in the subscriber’s own tenant scope',
+      resolve: (query, event, _args, ctx) =>
+        ctx.session.db.deviceState.findUnique({ ...query, where: { tenantId_deviceId: { tenantId: event.tenantId, deviceId: event.deviceId } } }),
+    }),
+    device: t.prismaField({
+      type: 'Device',
+      nullable: true,
+      resolve: (query, event, _args, ctx) =>
+        ctx.session.db.device.findUnique({ ...query, where: { tenantId_deviceId: { tenantId: event.tenantId, deviceId: event.deviceId } } }),
+    }),
+  }),
+});
+
+builder.subscriptionFields((t) => ({
+  deviceTwinChanged: t.field({
+    type: DeviceTwinChangedEvent,
+    description: "Desired writes and device reports of one device of the caller's tenant, after they commit",
+    args: { deviceId: t.arg.string({ required: true }) },
+    subscribe: (_root, args, ctx) =>
+      pipe(
+        ctx.events.subscribe('deviceTwinChanged', requireTenant(ctx.scope)),
+        filter((event: TwinChanged) => event.deviceId === args.deviceId),
+      ),
+    resolve: (event) => event,
+  }),
+}));
