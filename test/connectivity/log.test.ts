@@ -70,7 +70,7 @@ describe('connection events', () => {
   test('page newest first with cursors and filter by a time window', async ({ tenant }) => {
     await keepPresence(app, tenant.token);
     await registerDevice(app, tenant.token, 'pages');
-    const device = await deviceClient();
+    const device = await deviceClient({ url: app.mqttUrl });
     const topic = buildTopic.status(tenant.tenantId, 'pages');
     for (let index = 0; index < 5; index += 1) await publishSettled(app, device, topic, status('online', `s${index}`));
 
@@ -95,7 +95,7 @@ describe('connection events', () => {
   test("a tenant never reads another tenant's log", async ({ tenant, otherTenant }) => {
     await keepPresence(app, tenant.token);
     await registerDevice(app, tenant.token, 'mine');
-    const device = await deviceClient();
+    const device = await deviceClient({ url: app.mqttUrl });
     await publishSettled(app, device, buildTopic.status(tenant.tenantId, 'mine'), status('online'));
     const foreign = await app.gql<{ device: null }>(otherTenant.token, EVENTS, { deviceId: 'mine' });
     expect(foreign.data?.device).toBeNull();

@@ -34,7 +34,7 @@ describe('presence transitions', () => {
   test('online → STALE → heard from → ONLINE → OFFLINE, each transition logged once', async ({ tenant }) => {
     await setTimeouts(app, tenant.token, { staleAfterSeconds: 5, offlineAfterSeconds: 10 });
     await registerDevice(app, tenant.token, 'p1');
-    const device = await deviceClient();
+    const device = await deviceClient({ url: app.mqttUrl });
     const sessionId = uniqueName('s');
     await publishSettled(app, device, buildTopic.status(tenant.tenantId, 'p1'), status('online', sessionId));
     expect(await presenceOf(app, tenant.token, 'p1')).toMatchObject({ status: 'ONLINE', events: [{ eventType: 'CONNECTED', reason: 'MQTT_CONNECT', sessionId }] });
@@ -61,7 +61,7 @@ describe('presence transitions', () => {
     await Promise.all(['quick', 'slow'].map((id) => registerDevice(app, tenant.token, id)));
     const override = await setTimeouts(app, tenant.token, { deviceId: 'quick', staleAfterSeconds: 10, offlineAfterSeconds: 12 });
     expect(override).toEqual({ __typename: 'PresenceTimeouts', staleAfterSeconds: 10, offlineAfterSeconds: 12 });
-    const device = await deviceClient();
+    const device = await deviceClient({ url: app.mqttUrl });
     for (const id of ['quick', 'slow']) await publishSettled(app, device, buildTopic.heartbeat(tenant.tenantId, id), '{}');
 
     await evaluateTenant(tenant.tenantId, 15);
@@ -91,7 +91,7 @@ describe('status messages and sessions', () => {
   test('an offline from an older session is ignored; a new session starts with its online', async ({ tenant }) => {
     await keepPresence(app, tenant.token);
     await registerDevice(app, tenant.token, 'fence');
-    const device = await deviceClient();
+    const device = await deviceClient({ url: app.mqttUrl });
     const topic = buildTopic.status(tenant.tenantId, 'fence');
     const [s1, s2] = [uniqueName('s1'), uniqueName('s2')];
 
@@ -115,7 +115,7 @@ describe('status messages and sessions', () => {
     await registerDevice(app, tenant.token, 'lwt');
     const topic = buildTopic.status(tenant.tenantId, 'lwt');
     const sessionId = uniqueName('s');
-    const device = await deviceClient({ will: { topic, payload: Buffer.from(status('offline', sessionId)), qos: 1, retain: false } });
+    const device = await deviceClient({ url: app.mqttUrl, will: { topic, payload: Buffer.from(status('offline', sessionId)), qos: 1, retain: false } });
     await publishSettled(app, device, topic, status('online', sessionId));
     expect((await presenceOf(app, tenant.token, 'lwt')).status).toBe('ONLINE');
 
@@ -129,7 +129,7 @@ describe('status messages and sessions', () => {
   test('messages of unknown or decommissioned devices change nothing and are counted', async ({ tenant }) => {
     await registerDevice(app, tenant.token, 'gone');
     await app.gql(tenant.token, `mutation { decommissionDevice(deviceId: "gone") { __typename } }`);
-    const device = await deviceClient();
+    const device = await deviceClient({ url: app.mqttUrl });
     expect(await publishSettled(app, device, buildTopic.status(tenant.tenantId, 'gone'), status('online'))).toEqual({ status: 'rejected', reason: 'UNKNOWN_DEVICE' });
     expect(await publishSettled(app, device, buildTopic.heartbeat(tenant.tenantId, 'never'), '{}')).toEqual({ status: 'rejected', reason: 'UNKNOWN_DEVICE' });
     const read = await app.gql<{ device: { status: string; connectionEvents: { totalCount: number } } }>(
@@ -145,7 +145,7 @@ describe('evaluator', () => {
     await setTimeouts(app, tenant.token, { staleAfterSeconds: 10, offlineAfterSeconds: 20 });
     const ids = Array.from({ length: 20 }, (_, index) => `fleet-${index}`);
     for (const id of ids) await registerDevice(app, tenant.token, id);
-    const device = await deviceClient();
+    const device = await deviceClient({ url: app.mqttUrl });
     for (const id of ids) await publishSettled(app, device, buildTopic.heartbeat(tenant.tenantId, id), '{}');
 
     // Four evaluators in parallel transactions, as four API instances would run them.

@@ -4,10 +4,12 @@ import { loadConfig, type Config } from '../../src/config.js';
 import type { Role } from '../../src/db/tenant-session.js';
 import { createLogger } from '../../src/logger.js';
 import { startPulse, type RunningPulse, type StartOptions } from '../../src/server.js';
+import { startMosquitto, type OwnMosquitto } from './mosquitto.js';
 import { uniqueName } from './postgres.js';
 
 export const TEST_JWT_SECRET = 'pulse-test-secret-0123456789abcdef0123456789';
-export const MQTT_URL = process.env['TEST_MQTT_URL'] ?? 'mqtt://127.0.0.1:1883';
+/** Set to run every test app against one external broker instead of a private Mosquitto each. */
+const SHARED_MQTT_URL = process.env['TEST_MQTT_URL'];
 
 export interface GraphQLResponse<T = Record<string, unknown>> {
   data?: T;
@@ -18,6 +20,8 @@ export interface TestApp {
   pulse: RunningPulse;
   config: Config;
   port: number;
+  /** The broker this app ingests from; device clients connect here. */
+  mqttUrl: string;
   /** In-process request through yoga, as a client would send it over HTTP. */
   gql<T = Record<string, unknown>>(token: string | null, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
   stop(): Promise<void>;
@@ -30,6 +34,8 @@ export interface TestApp {
  */
 export async function startTestApp(env: Record<string, string> = {}, options: StartOptions = { autoStartWorkers: false }): Promise<TestApp> {
   const database = inject('database');
+  // An explicit MQTT_URL (own broker, or '' for the embedded one) wins; else a private Mosquitto.
+  const mosquitto: OwnMosquitto | undefined = 'MQTT_URL' in env || SHARED_MQTT_URL ? undefined : await startMosquitto();
   const config = loadConfig({
     NODE_ENV: 'test',
     PORT: '0',
@@ -37,18 +43,25 @@ export async function startTestApp(env: Record<string, string> = {}, options: St
     DATABASE_URL: database.appUrl,
     MIGRATION_DATABASE_URL: database.ownerUrl,
     DATABASE_POOL_SIZE: '4',
-    MQTT_URL,
+    MQTT_URL: SHARED_MQTT_URL ?? mosquitto?.url ?? '',
     MQTT_CLIENT_ID: uniqueName('pulse-test'),
     JWT_SECRET: TEST_JWT_SECRET,
     RATE_LIMIT_PER_MINUTE: '100000',
     LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
     ...env,
   });
-  const pulse = await startPulse(config, createLogger(config.logLevel), options);
+  let pulse: RunningPulse;
+  try {
+    pulse = await startPulse(config, createLogger(config.logLevel), options);
+  } catch (error) {
+    await mosquitto?.dispose();
+    throw error;
+  }
   return {
     pulse,
     config,
     port: pulse.port,
+    mqttUrl: config.mqtt.kind === 'external' ? config.mqtt.url : pulse.broker!.url,
     async gql(token, query, variables) {
       const response = await pulse.app.yoga.fetch('http://yoga/graphql', {
         method: 'POST',
@@ -57,7 +70,10 @@ export async function startTestApp(env: Record<string, string> = {}, options: St
       });
       return (await response.json()) as GraphQLResponse<never>;
     },
-    stop: () => pulse.stop(),
+    async stop() {
+      await pulse.stop();
+      await mosquitto?.dispose();
+    },
   };
 }
 

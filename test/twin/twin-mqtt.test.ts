@@ -1,7 +1,7 @@
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterEach, inject } from 'vitest';
 import { afterAll, beforeAll, describe, expect, test } from '../harness/fixtures.js';
-import { MQTT_URL, startTestApp, type TestApp } from '../harness/app.js';
+import { startTestApp, type TestApp } from '../harness/app.js';
 import { uniqueName, withAdmin } from '../harness/postgres.js';
 import { readHistory, readTwin, registerDevice, writeDesired } from './helpers.js';
 import { metricValue, nextTwinReport } from './probes.js';
@@ -19,7 +19,7 @@ afterEach(async () => {
 
 /** A device on the shared Mosquitto (anonymous allowed there). */
 async function connectDevice(): Promise<MqttClient> {
-  const client = await connectAsync(MQTT_URL, { clientId: uniqueName('twin-dev'), protocolVersion: 5, reconnectPeriod: 0 });
+  const client = await connectAsync(app.mqttUrl, { clientId: uniqueName('twin-dev'), protocolVersion: 5, reconnectPeriod: 0 });
   clients.push(client);
   return client;
 }
