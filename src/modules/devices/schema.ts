@@ -84,6 +84,7 @@ builder.queryFields((t) => ({
     resolve: (query, _root, args, ctx) =>
       ctx.session.db.device.findUnique({
         ...query,
+        relationLoadStrategy: 'join',
         where: { tenantId_deviceId: { tenantId: lookupTenant(ctx.scope, args.tenantId), deviceId: args.deviceId } },
       }),
   }),
@@ -97,6 +98,8 @@ builder.queryFields((t) => ({
       resolve: async (query, _root, args, ctx) =>
         ctx.session.db.device.findMany({
           ...query,
+          // Relations selected below come back in the same statement (see prisma/schema.prisma).
+          relationLoadStrategy: 'join',
           where: await deviceListWhere(ctx.session, args.filter),
           orderBy: [{ tenantId: 'asc' }, { deviceId: 'asc' }],
         }),
