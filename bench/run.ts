@@ -93,7 +93,8 @@ async function main(): Promise<void> {
     name: 'pulse',
     script: fileURLToPath(new URL('./pulse-server.ts', import.meta.url)),
     cwd: ROOT,
-    execArgv: TSX,
+    // BENCH_PROFILE=<dir> writes a V8 CPU profile of the Pulse process there (open in Chrome DevTools).
+    execArgv: process.env['BENCH_PROFILE'] ? [...TSX, '--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_PROFILE']}`] : TSX,
     env: {
       PATH: process.env['PATH'],
       NODE_ENV: 'production',
