@@ -19,6 +19,11 @@ export interface BridgeOptions {
   sharedGroup?: string;
   /** Largest number of messages applied in one transaction. */
   maxBatch?: number;
+  /**
+   * Transactions applied at once. Each device always maps to the same lane, so one device's
+   * messages keep their order and lanes never contend for the same device's rows.
+   */
+  lanes?: number;
   maxPayloadBytes?: number;
 }
 
@@ -46,6 +51,18 @@ export interface Bridge {
 
 const INGEST_SCOPE: TenantScope = { tenantId: null, role: 'iot_service', actorId: 'mqtt-ingest' };
 
+interface Lane {
+  queue: Pending[];
+  draining: Promise<void> | null;
+}
+
+/** FNV-1a: a stable, cheap spread of device keys over lanes. */
+function laneIndex(key: string, count: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % count;
+}
+
 interface Pending {
   held: HeldMessage;
   message: InboundMessage;
@@ -61,8 +78,8 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const { client, runner, services, handlers, metrics } = options;
   const log = options.logger.child({ module: 'mqtt-bridge' });
   const maxBatch = options.maxBatch ?? 200;
-  let queue: Pending[] = [];
-  let draining: Promise<void> | null = null;
+  const lanes: Lane[] = Array.from({ length: Math.max(1, options.lanes ?? 4) }, () => ({ queue: [], draining: null }));
+  const laneOf = (tenantId: string, deviceId: string) => lanes[laneIndex(`${tenantId}/${deviceId}`, lanes.length)]!;
   const listeners = new Set<(message: SettledMessage) => void>();
   const notify = (held: HeldMessage, outcome: SettledMessage['outcome']) => {
     for (const listener of listeners) {
@@ -91,7 +108,8 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     const raw = held.packet.payload;
     const decoded = decodePayload(kind, typeof raw === 'string' ? Buffer.from(raw) : raw, { maxBytes: options.maxPayloadBytes });
     if (!decoded.ok) return reject(held, kind, decoded.reason, decoded.detail);
-    queue.push({
+    const lane = laneOf(topic.tenantId, topic.deviceId);
+    lane.queue.push({
       held,
       message: {
         kind,
@@ -103,8 +121,8 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
         redelivered: held.packet.dup,
       } as InboundMessage,
     });
-    draining ??= drain().finally(() => {
-      draining = null;
+    lane.draining ??= drain(lane).finally(() => {
+      lane.draining = null;
     });
   };
 
@@ -120,12 +138,11 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     notify(item.held, outcome);
   };
 
-  async function drain(): Promise<void> {
+  async function drain(lane: Lane): Promise<void> {
     // Let a burst that arrived in the same tick join the batch.
     await new Promise((resolve) => setImmediate(resolve));
-    while (queue.length > 0) {
-      const batch = queue.slice(0, maxBatch);
-      queue = queue.slice(batch.length);
+    while (lane.queue.length > 0) {
+      const batch = lane.queue.splice(0, maxBatch);
       try {
         const outcomes = await runner.run(INGEST_SCOPE, async (session) => {
           const results: IngestOutcome[] = [];
@@ -155,6 +172,12 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     }
   }
 
+  async function drained(): Promise<void> {
+    for (let busy = lanes.filter((lane) => lane.draining); busy.length > 0; busy = lanes.filter((lane) => lane.draining)) {
+      await Promise.all(busy.map((lane) => lane.draining));
+    }
+  }
+
   // Usually installed by connectServiceClient before connecting; messages buffered since then
   // (a persistent session's backlog) are delivered now.
   const gate = holdAcksUntilCommitted(client);
@@ -165,7 +188,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
 
   return {
     async idle() {
-      while (draining) await draining;
+      await drained();
     },
     onSettled(listener) {
       listeners.add(listener);
@@ -177,7 +200,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       // send while this instance restarts. In a shared group the other members take the traffic;
       // staying subscribed would have the broker keep dealing this instance a share it never reads.
       if (options.sharedGroup !== undefined) await client.unsubscribeAsync(filters).catch(() => undefined);
-      while (draining) await draining;
+      await drained();
     },
   };
 }
