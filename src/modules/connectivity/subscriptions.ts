@@ -3,6 +3,7 @@ import { NotFoundError, ValidationError } from '../../domain/errors.js';
 import type { TenantSession } from '../../db/tenant-session.js';
 import type { PulseEvents } from '../../events/events.js';
 import { builder } from '../../graphql/builder.js';
+import { DeviceEventInterface } from '../devices/device-event.js';
 import { DeviceStatus } from '../devices/schema.js';
 import { requireTenant } from '../tenants/service.js';
 import { ConnectionEventType } from './schema.js';
@@ -11,21 +12,14 @@ import type { PresenceStatus } from './transitions.js';
 type ConnectivityEvent = PulseEvents['deviceConnectivityChanged'];
 
 const DeviceConnectivityChangedEvent = builder.objectRef<ConnectivityEvent>('DeviceConnectivityChangedEvent').implement({
+  interfaces: [DeviceEventInterface],
   fields: (t) => ({
     eventId: t.exposeID('eventId', { description: 'The id of the connectivity log entry' }),
-    deviceId: t.exposeString('deviceId'),
     eventType: t.field({ type: ConnectionEventType, resolve: (event) => (event.status === 'ONLINE' ? 'CONNECTED' : 'DISCONNECTED') }),
     previousStatus: t.field({ type: DeviceStatus, resolve: (event) => event.previousStatus as PresenceStatus }),
     status: t.field({ type: DeviceStatus, resolve: (event) => event.status as PresenceStatus }),
     reason: t.exposeString('reason'),
     occurredAt: t.field({ type: 'DateTime', resolve: (event) => new Date(event.occurredAt) }),
-    device: t.prismaField({
-      type: 'Device',
-      nullable: true,
-      description: 'The device as it is now, read in the subscriber’s own tenant scope',
-      resolve: (query, event, _args, ctx) =>
-        ctx.session.db.device.findUnique({ ...query, where: { tenantId_deviceId: { tenantId: event.tenantId, deviceId: event.deviceId } } }),
-    }),
   }),
 });
 

@@ -1,21 +1,15 @@
 import { filter, pipe } from 'graphql-yoga';
 import type { PulseEvents } from '../../events/events.js';
 import { builder } from '../../graphql/builder.js';
+import { DeviceEventInterface } from './device-event.js';
 import { requireTenant } from '../tenants/service.js';
 
 const DeviceChange = builder.enumType('DeviceChange', { values: ['REGISTERED', 'UPDATED', 'DECOMMISSIONED'] as const });
 
 const DeviceChangedEvent = builder.objectRef<PulseEvents['deviceChanged']>('DeviceChangedEvent').implement({
+  interfaces: [DeviceEventInterface],
   fields: (t) => ({
     change: t.field({ type: DeviceChange, resolve: (event) => event.change }),
-    deviceId: t.exposeString('deviceId'),
-    device: t.prismaField({
-      type: 'Device',
-      nullable: true,
-      description: 'The device as it is now, read in the subscriber’s own tenant scope',
-      resolve: (query, event, _args, ctx) =>
-        ctx.session.db.device.findUnique({ ...query, where: { tenantId_deviceId: { tenantId: event.tenantId, deviceId: event.deviceId } } }),
-    }),
   }),
 });
 

@@ -1,14 +1,15 @@
 import { filter, pipe } from 'graphql-yoga';
 import type { PulseEvents } from '../../events/events.js';
 import { builder } from '../../graphql/builder.js';
+import { DeviceEventInterface } from '../devices/device-event.js';
 import { requireTenant } from '../tenants/service.js';
 import { DeviceTwinRef, TwinDirection, TwinSyncStatus } from './schema.js';
 
 type TwinChanged = PulseEvents['deviceTwinChanged'];
 
 const DeviceTwinChangedEvent = builder.objectRef<TwinChanged>('DeviceTwinChangedEvent').implement({
+  interfaces: [DeviceEventInterface],
   fields: (t) => ({
-    deviceId: t.exposeString('deviceId'),
     direction: t.field({ type: TwinDirection, resolve: (event) => event.direction }),
     desiredVersion: t.exposeInt('desiredVersion', { description: 'Desired version right after this change' }),
     reportedVersion: t.exposeInt('reportedVersion', { description: 'Reported version right after this change' }),
@@ -25,12 +26,6 @@ const DeviceTwinChangedEvent = builder.objectRef<TwinChanged>('DeviceTwinChanged
       description: 'The twin as it is now, read in the subscriber’s own tenant scope',
       resolve: (query, event, _args, ctx) =>
         ctx.session.db.deviceState.findUnique({ ...query, where: { tenantId_deviceId: { tenantId: event.tenantId, deviceId: event.deviceId } } }),
-    }),
-    device: t.prismaField({
-      type: 'Device',
-      nullable: true,
-      resolve: (query, event, _args, ctx) =>
-        ctx.session.db.device.findUnique({ ...query, where: { tenantId_deviceId: { tenantId: event.tenantId, deviceId: event.deviceId } } }),
     }),
   }),
 });
