@@ -1,5 +1,5 @@
 import type { MqttClient } from 'mqtt';
-import type { SessionRunner, TenantScope } from '../db/tenant-session.js';
+import type { SessionRunner, TenantScope, TenantSession } from '../db/tenant-session.js';
 import type { Metrics } from '../http/metrics.js';
 import type { Logger } from '../logger.js';
 import type { AppServices } from '../services.js';
@@ -126,9 +126,34 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     });
   };
 
-  const apply = async (session: Parameters<Parameters<SessionRunner['run']>[1]>[0], message: InboundMessage): Promise<IngestOutcome> => {
+  const apply = async (session: TenantSession, message: InboundMessage): Promise<IngestOutcome> => {
     const handler = handlers[message.kind] as IngestHandler | undefined;
     return handler!.handle(session, message, services);
+  };
+
+  /**
+   * Applies a batch in arrival order; a run of consecutive messages of one kind whose handler
+   * has `handleMany` goes in one call. Only consecutive ones: a device's status between two of its
+   * heartbeats must still apply between them.
+   */
+  const applyInOrder = async (session: TenantSession, batch: Pending[]): Promise<IngestOutcome[]> => {
+    const outcomes: IngestOutcome[] = [];
+    for (let start = 0; start < batch.length; ) {
+      const kind = batch[start]!.message.kind;
+      const handler = handlers[kind] as IngestHandler | undefined;
+      let end = start + 1;
+      if (handler?.handleMany) while (end < batch.length && batch[end]!.message.kind === kind) end += 1;
+      if (end - start > 1) {
+        const run = batch.slice(start, end).map((item) => item.message);
+        const results = await handler!.handleMany!(session, run, services);
+        if (results.length !== run.length) throw new Error(`${kind} handleMany returned ${results.length} outcomes for ${run.length} messages`);
+        outcomes.push(...results);
+      } else {
+        outcomes.push(await apply(session, batch[start]!.message));
+      }
+      start = end;
+    }
+    return outcomes;
   };
 
   const settle = (item: Pending, outcome: IngestOutcome) => {
@@ -144,11 +169,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     while (lane.queue.length > 0) {
       const batch = lane.queue.splice(0, maxBatch);
       try {
-        const outcomes = await runner.run(INGEST_SCOPE, async (session) => {
-          const results: IngestOutcome[] = [];
-          for (const item of batch) results.push(await apply(session, item.message));
-          return results;
-        });
+        const outcomes = await runner.run(INGEST_SCOPE, (session) => applyInOrder(session, batch));
         batch.forEach((item, index) => settle(item, outcomes[index]!));
       } catch (error) {
         log.warn({ err: error, size: batch.length }, 'batch failed; applying its messages one by one');

@@ -32,6 +32,12 @@ export type IngestOutcome = { status: 'applied' } | { status: 'duplicate' } | { 
 export interface IngestHandler<K extends InboundKind = InboundKind> {
   kind: K;
   handle(session: TenantSession, message: InboundMessage<K>, services: AppServices): Promise<IngestOutcome>;
+  /**
+   * Optional set-based form: consecutive messages of this kind in a batch are applied in one call
+   * (one statement instead of one per message). Must have the same effect as `handle` on each in
+   * order, and return one outcome per message, in order.
+   */
+  handleMany?(session: TenantSession, messages: InboundMessage<K>[], services: AppServices): Promise<IngestOutcome[]>;
 }
 
 /** Builds a handler with its kind's payload type inferred. */

@@ -65,8 +65,9 @@ describe('reported state over MQTT', () => {
       status: expect.stringMatching(/^(applied|duplicate)$/),
     });
 
+    // A report is a sign of life: the device is ONLINE now, so the difference is PENDING.
     const offline = (await readTwin(app, tenant.token, 'sensor'))!;
-    expect(offline).toMatchObject({ reported: { fw: '1.0', mode: 'eco', uptime: 5 }, reportedVersion: 1, desiredVersion: 1, syncStatus: 'STALE' });
+    expect(offline).toMatchObject({ reported: { fw: '1.0', mode: 'eco', uptime: 5 }, reportedVersion: 1, desiredVersion: 1, syncStatus: 'PENDING' });
     expect(offline.delta).toEqual({
       added: [{ path: 'net.apn', value: 'iot' }],
       removed: [{ path: 'uptime', value: 5 }],
@@ -85,8 +86,8 @@ describe('reported state over MQTT', () => {
       { direction: 'REPORTED', version: 1, actorType: 'DEVICE', actorId: 'sensor', mode: 'MERGE', patch: { fw: '1.0', mode: 'eco', uptime: 5 } },
     ]);
 
-    await setStatus(tenant.tenantId, 'sensor', 'ONLINE');
-    expect((await readTwin(app, tenant.token, 'sensor'))!.syncStatus).toBe('PENDING');
+    await setStatus(tenant.tenantId, 'sensor', 'OFFLINE');
+    expect((await readTwin(app, tenant.token, 'sensor'))!.syncStatus).toBe('STALE');
 
     await report(device, tenant.tenantId, 'sensor', { state: { fw: '2.0', net: { apn: 'iot' } } });
     const synced = (await readTwin(app, tenant.token, 'sensor'))!;

@@ -4,7 +4,9 @@
  * device's own timestamp is kept in the event details.
  */
 import { applied, defineHandler, duplicate, rejected, type IngestOutcome } from '../../mqtt/ingest.js';
-import { markOffline, markOnline, touchDevice, type PresenceOutcome } from './presence.js';
+import type { InboundMessage } from '../../mqtt/ingest.js';
+import { markOffline, markOnline, type PresenceOutcome } from './presence.js';
+import { touchDevices, type Touch } from './touch.js';
 
 function outcomeOf(result: PresenceOutcome): IngestOutcome {
   if (!result.found) return rejected('UNKNOWN_DEVICE');
@@ -26,16 +28,25 @@ export const statusHandler = defineHandler({
   },
 });
 
+function heartbeatTouch(message: InboundMessage<'heartbeat'>): Touch {
+  const { ts, uptimeS } = message.payload;
+  return {
+    key: { tenantId: message.tenantId, deviceId: message.deviceId },
+    at: message.receivedAt,
+    heartbeat: true,
+    details: { deviceTs: ts, uptimeS },
+  };
+}
+
+/** Heartbeats are the bulk of device traffic: a batch of them is one statement. */
 export const heartbeatHandler = defineHandler({
   kind: 'heartbeat',
   async handle(session, message) {
-    const key = { tenantId: message.tenantId, deviceId: message.deviceId };
-    const { ts, uptimeS } = message.payload;
-    const result = await touchDevice(session, key, message.receivedAt, {
-      heartbeat: true,
-      reason: 'HEARTBEAT',
-      details: { deviceTs: ts, uptimeS },
-    });
-    return outcomeOf(result);
+    const [result] = await touchDevices(session, [heartbeatTouch(message)], 'HEARTBEAT');
+    return outcomeOf(result!);
+  },
+  async handleMany(session, messages) {
+    const results = await touchDevices(session, messages.map(heartbeatTouch), 'HEARTBEAT');
+    return results.map(outcomeOf);
   },
 });

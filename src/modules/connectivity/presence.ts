@@ -11,7 +11,6 @@ import {
   detailsJson,
   publishTransitions,
   type PresenceStatus,
-  type TransitionReason,
   type TransitionRow,
 } from './transitions.js';
 
@@ -72,40 +71,6 @@ async function run(session: TenantSession, statement: Prisma.Sql): Promise<Prese
 const FINAL_SELECT = Prisma.sql`
   SELECT c.status AS current_status, COALESCE(d.fenced, false) AS fenced, l.*
   FROM cur c LEFT JOIN decision d ON true LEFT JOIN logged l ON true`;
-
-/**
- * Records that a device was heard from at `at`: `last_seen_at` moves forward (never back), and a
- * STALE or OFFLINE device comes back ONLINE (a device the evaluator timed out may still be
- * connected; one whose will was delivered cannot be heard from without reconnecting). Every module
- * that handles a device message calls this (telemetry, twin reports, acks...), so silence is what
- * the evaluator measures.
- */
-export async function touchDevice(
-  session: TenantSession,
-  key: DeviceKey,
-  at: Date,
-  options: { heartbeat?: boolean; reason?: Extract<TransitionReason, 'HEARTBEAT' | 'DEVICE_MESSAGE'>; details?: Record<string, unknown> } = {},
-): Promise<PresenceOutcome> {
-  const heartbeat = options.heartbeat ?? false;
-  return run(
-    session,
-    Prisma.sql`
-      WITH ${currentState(key)},
-      decision AS (SELECT false AS fenced),
-      updated AS (
-        UPDATE device_state s SET
-          last_seen_at = GREATEST(s.last_seen_at, ${at}::timestamptz),
-          last_heartbeat_at = CASE WHEN ${heartbeat}::boolean THEN GREATEST(s.last_heartbeat_at, ${at}::timestamptz) ELSE s.last_heartbeat_at END,
-          status = 'ONLINE',
-          status_changed_at = CASE WHEN c.status = 'ONLINE' THEN s.status_changed_at ELSE GREATEST(s.status_changed_at, ${at}::timestamptz) END
-        FROM cur c
-        WHERE s.tenant_id = c.tenant_id AND s.device_id = c.device_id
-        RETURNING s.tenant_id, s.device_id, c.status AS previous_status, s.status AS new_status, s.session_id, s.status_changed_at AS occurred_at
-      ),
-      ${appendEvent(Prisma.sql`${options.reason ?? 'DEVICE_MESSAGE'}`, Prisma.sql`previous_status <> 'ONLINE'`, options.details ?? {})}
-      ${FINAL_SELECT}`,
-  );
-}
 
 /**
  * An `online` status. A session ID different from the current one starts a new session (a

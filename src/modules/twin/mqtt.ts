@@ -4,6 +4,7 @@
  * so the device is addressed by the topic's tenant and device, never by a session tenant.
  */
 import { applied, defineHandler, duplicate, rejected } from '../../mqtt/ingest.js';
+import { touchDevice } from '../connectivity/touch.js';
 import type { JsonObject } from './json.js';
 import { recordReportedTwin } from './service.js';
 
@@ -16,6 +17,8 @@ export const twinReportedHandler = defineHandler({
       mode: message.payload.mode,
     });
     if (outcome.status === 'rejected') return rejected(outcome.reason);
+    // Any message from a device is a sign of life: presence measures silence, not heartbeats only.
+    await touchDevice(session, { key: { tenantId: message.tenantId, deviceId: message.deviceId }, at: message.receivedAt });
     return outcome.status === 'applied' ? applied : duplicate;
   },
 });

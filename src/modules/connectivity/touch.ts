@@ -1,0 +1,84 @@
+/**
+ * "Heard from": the presence write every device message makes. Set-based, so the bridge applies
+ * a whole batch of heartbeats in one statement; a single message is a batch of one.
+ */
+import { Prisma } from '../../generated/prisma/client.js';
+import type { TenantSession } from '../../db/tenant-session.js';
+import type { DeviceKey, PresenceOutcome } from './presence.js';
+import { TRANSITION_COLUMNS, publishTransitions, type TransitionReason, type TransitionRow } from './transitions.js';
+
+export interface Touch {
+  key: DeviceKey;
+  at: Date;
+  /** A heartbeat also moves `last_heartbeat_at`. */
+  heartbeat?: boolean;
+  details?: Record<string, unknown>;
+}
+
+type TouchReason = Extract<TransitionReason, 'HEARTBEAT' | 'DEVICE_MESSAGE'>;
+type Row = { tenant_id: string; device_id: string } & Partial<Omit<TransitionRow, 'tenant_id' | 'device_id'>>;
+
+/**
+ * Records that devices were heard from: `last_seen_at` moves forward (never back), and a STALE or
+ * OFFLINE device comes back ONLINE, logged at the first of its messages (a device the evaluator
+ * timed out may still be connected). One statement for all of them: it locks the state rows in
+ * key order (so concurrent batches cannot deadlock), updates them, appends the transitions and
+ * returns which devices exist. Outcomes are in the order of `touches`.
+ */
+export async function touchDevices(session: TenantSession, touches: readonly Touch[], reason: TouchReason): Promise<PresenceOutcome[]> {
+  if (touches.length === 0) return [];
+  const column = <T>(pick: (touch: Touch) => T) => touches.map(pick);
+  const rows = await session.db.$queryRaw<Row[]>(Prisma.sql`
+    WITH input AS (
+      SELECT tenant_id, device_id, min(at) AS first_at, max(at) AS last_at,
+             max(at) FILTER (WHERE heartbeat) AS heartbeat_at, (array_agg(details ORDER BY ord))[1] AS details
+      FROM unnest(${column((t) => t.key.tenantId)}::text[], ${column((t) => t.key.deviceId)}::text[],
+                  ${column((t) => t.at.toISOString())}::text[]::timestamptz[], ${column((t) => t.heartbeat ?? false)}::boolean[],
+                  ${column((t) => JSON.stringify(t.details ?? {}))}::text[]::jsonb[])
+             WITH ORDINALITY AS i(tenant_id, device_id, at, heartbeat, details, ord)
+      GROUP BY tenant_id, device_id
+    ),
+    cur AS (
+      SELECT s.tenant_id, s.device_id, s.status
+      FROM device_state s
+      JOIN device_registry d ON d.tenant_id = s.tenant_id AND d.device_id = s.device_id
+      JOIN input i ON i.tenant_id = s.tenant_id AND i.device_id = s.device_id
+      WHERE d.decommissioned_at IS NULL
+      ORDER BY s.tenant_id, s.device_id
+      FOR UPDATE OF s
+    ),
+    updated AS (
+      UPDATE device_state s SET
+        last_seen_at = GREATEST(s.last_seen_at, i.last_at),
+        last_heartbeat_at = CASE WHEN i.heartbeat_at IS NULL THEN s.last_heartbeat_at ELSE GREATEST(s.last_heartbeat_at, i.heartbeat_at) END,
+        status = 'ONLINE',
+        status_changed_at = CASE WHEN c.status = 'ONLINE' THEN s.status_changed_at ELSE GREATEST(s.status_changed_at, i.first_at) END
+      FROM cur c JOIN input i ON i.tenant_id = c.tenant_id AND i.device_id = c.device_id
+      WHERE s.tenant_id = c.tenant_id AND s.device_id = c.device_id
+      RETURNING s.tenant_id, s.device_id, c.status AS previous_status, s.status AS new_status, s.session_id,
+                s.status_changed_at AS occurred_at, i.details
+    ),
+    logged AS (
+      INSERT INTO device_connection_events
+        (tenant_id, device_id, event_type, reason, previous_status, new_status, session_id, details, occurred_at)
+      SELECT tenant_id, device_id, 'CONNECTED', ${reason}::text, previous_status, new_status, session_id, details, occurred_at
+      FROM updated WHERE previous_status <> 'ONLINE'
+      RETURNING ${TRANSITION_COLUMNS}
+    )
+    SELECT u.tenant_id, u.device_id, l.id, l.event_type, l.reason, l.previous_status, l.new_status, l.session_id, l.occurred_at
+    FROM updated u LEFT JOIN logged l ON l.tenant_id = u.tenant_id AND l.device_id = u.device_id`);
+  const transitions = rows.filter((row): row is TransitionRow => row.id !== undefined && row.id !== null);
+  publishTransitions(session, transitions);
+  const byDevice = new Map(rows.map((row) => [`${row.tenant_id}/${row.device_id}`, row]));
+  return touches.map((touch) => {
+    const row = byDevice.get(`${touch.key.tenantId}/${touch.key.deviceId}`);
+    const transition = row && row.id !== undefined && row.id !== null ? (row as TransitionRow) : null;
+    return { found: row !== undefined, transition, fenced: false };
+  });
+}
+
+/** {@link touchDevices} for one message; other modules call it for every device message they apply. */
+export async function touchDevice(session: TenantSession, touch: Touch, reason: TouchReason = 'DEVICE_MESSAGE'): Promise<PresenceOutcome> {
+  const [outcome] = await touchDevices(session, [touch], reason);
+  return outcome!;
+}
