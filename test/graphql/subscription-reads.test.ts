@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '../harness/fixtures.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { REGISTER_DEVICE } from '../harness/operations.js';
+import { nextListener } from '../harness/listeners.js';
 import { subscribe, wsClient } from '../harness/ws.js';
 
 let app: TestApp;
@@ -18,8 +19,9 @@ describe('device re-reads for subscribers', () => {
     await app.gql(tenant.token, REGISTER_DEVICE, { input: { deviceId: 'shared', name: 'Shared', tags: [{ key: 'k', value: 'v' }] } });
     const clients = [wsClient(app.port, tenant.token), wsClient(app.port, tenant.token), wsClient(app.port, tenant.operatorToken)];
     try {
+      const listening = nextListener(app, 'deviceChanged', tenant.tenantId, clients.length);
       const subscriptions = clients.map((client) => subscribe<{ deviceChanged: unknown }>(client, WATCH));
-      await Promise.all(subscriptions.map((subscription) => subscription.ready));
+      await listening;
       statements = [];
       app.pulse.app.events.publish('deviceChanged', { tenantId: tenant.tenantId, deviceId: 'shared', change: 'UPDATED' });
       const received = await Promise.all(subscriptions.map((subscription) => subscription.next()));

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '../harness/fixtures.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { REGISTER_DEVICE } from '../harness/operations.js';
+import { nextListener } from '../harness/listeners.js';
 import { subscribe, wsClient } from '../harness/ws.js';
 
 let app: TestApp;
@@ -16,9 +17,10 @@ describe('subscriptions over graphql-ws', () => {
     const mine = wsClient(app.port, tenant.token);
     const theirs = wsClient(app.port, otherTenant.token);
     try {
+      const listening = Promise.all([nextListener(app, 'deviceChanged', tenant.tenantId), nextListener(app, 'deviceChanged', otherTenant.tenantId)]);
       const own = subscribe<{ deviceChanged: unknown }>(mine, DEVICE_CHANGED);
       const other = subscribe<{ deviceChanged: { deviceId: string } }>(theirs, DEVICE_CHANGED);
-      await Promise.all([own.ready, other.ready]);
+      await listening;
 
       await app.gql(otherTenant.token, REGISTER_DEVICE, { input: { deviceId: 'theirs-1', name: 'Theirs' } });
       await app.gql(tenant.token, REGISTER_DEVICE, { input: { deviceId: 'mine-1', name: 'Mine', tags: [{ key: 'k', value: 'v' }] } });
@@ -37,8 +39,9 @@ describe('subscriptions over graphql-ws', () => {
   test('a rolled-back mutation publishes nothing', async ({ tenant }) => {
     const client = wsClient(app.port, tenant.token);
     try {
+      const listening = nextListener(app, 'deviceChanged', tenant.tenantId);
       const events = subscribe<{ deviceChanged: { deviceId: string } }>(client, DEVICE_CHANGED);
-      await events.ready;
+      await listening;
       // Registered twice: the second is AlreadyExists, which writes and publishes nothing.
       await app.gql(tenant.token, REGISTER_DEVICE, { input: { deviceId: 'once', name: 'Once' } });
       await app.gql(tenant.token, REGISTER_DEVICE, { input: { deviceId: 'once', name: 'Twice' } });

@@ -15,24 +15,19 @@ export function wsClient(port: number, token: string | null): Client {
 export interface Subscription<T> {
   /** Resolves with the next event, or rejects on error/completion. */
   next(): Promise<T>;
-  /** Resolves once the server acknowledged the subscription, so events published after it are seen. */
-  ready: Promise<void>;
   close(): Promise<void>;
 }
 
 /**
- * Subscribes and buffers events. `ready` waits for a connection acknowledgement plus one round
- * trip through the server (a trivial query), so the subscription is registered before the test
- * triggers the event it expects — no sleeps.
+ * Subscribes and returns the event stream. The subscription starts at once; to know that it
+ * listens before causing an event, await a `nextListener(...)` promise created before this call.
  */
 export function subscribe<T>(client: Client, query: string, variables: Record<string, unknown> = {}): Subscription<T> {
   const iterator = client.iterate<T>({ query, variables });
   const buffered: Array<Promise<IteratorResult<{ data?: T | null; errors?: unknown }>>> = [];
-  const ready = (async () => {
-    await client.iterate({ query: '{ __typename }' }).next();
-  })();
+  // graphql-ws sends the subscribe message when the iterator is first pulled: pull now.
+  buffered.push(iterator.next());
   return {
-    ready,
     async next() {
       const result = await (buffered.shift() ?? iterator.next());
       if (result.done) throw new Error('subscription completed');

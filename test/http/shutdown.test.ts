@@ -1,6 +1,7 @@
 import { describe, expect, test } from '../harness/fixtures.js';
 import { startTestApp } from '../harness/app.js';
 import { REGISTER_DEVICE } from '../harness/operations.js';
+import { nextListener } from '../harness/listeners.js';
 import { subscribe, wsClient } from '../harness/ws.js';
 
 describe('graceful shutdown', () => {
@@ -8,8 +9,9 @@ describe('graceful shutdown', () => {
     const app = await startTestApp();
     const base = `http://127.0.0.1:${app.port}`;
     const client = wsClient(app.port, tenant.token);
+    const listening = nextListener(app, 'deviceChanged', tenant.tenantId);
     const events = subscribe<{ deviceChanged: { deviceId: string } }>(client, 'subscription { deviceChanged { deviceId } }');
-    await events.ready;
+    await listening;
 
     const inFlight = fetch(`${base}/graphql`, {
       method: 'POST',

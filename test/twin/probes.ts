@@ -9,8 +9,6 @@
  *   that before causing the event it expects.
  * Both observe the real objects (the bridge's settled-message hook, the event bus): nothing is mocked.
  */
-import type { EventBus } from '../../src/events/pubsub.js';
-import type { PulseEventName } from '../../src/events/events.js';
 import type { SettledMessage } from '../../src/mqtt/bridge.js';
 import type { TestApp } from '../harness/app.js';
 
@@ -30,45 +28,7 @@ export function nextTwinReport(app: TestApp, tenantId: string, deviceId: string)
   });
 }
 
-type ListenWaiter = { name: PulseEventName; tenantId: string; resolve: () => void };
-const wrappedBuses = new WeakMap<EventBus, Set<ListenWaiter>>();
-
-/**
- * Resolves once a subscriber of `name` for `tenantId` is listening on the app's event bus, i.e.
- * graphql-ws has pulled the subscription's first value (the in-process pub/sub attaches its
- * listener synchronously then). Call it before starting the subscription.
- */
-export function nextListener(app: TestApp, name: PulseEventName, tenantId: string): Promise<void> {
-  const bus = app.pulse.app.events;
-  let waiters = wrappedBuses.get(bus);
-  if (!waiters) {
-    const listeners = (waiters = new Set());
-    wrappedBuses.set(bus, listeners);
-    const subscribe = bus.subscribe.bind(bus);
-    bus.subscribe = ((eventName: PulseEventName, tenant: string) => {
-      const source = subscribe(eventName, tenant);
-      return {
-        [Symbol.asyncIterator]() {
-          const iterator = source[Symbol.asyncIterator]();
-          return {
-            next() {
-              const result = iterator.next();
-              for (const waiter of listeners) {
-                if (waiter.name !== eventName || waiter.tenantId !== tenant) continue;
-                listeners.delete(waiter);
-                waiter.resolve();
-              }
-              return result;
-            },
-            return: (value?: unknown) => iterator.return?.(value) ?? Promise.resolve({ done: true as const, value: undefined }),
-          };
-        },
-      };
-    }) as EventBus['subscribe'];
-  }
-  const set = waiters;
-  return new Promise<void>((resolve) => set.add({ name, tenantId, resolve }));
-}
+export { nextListener } from '../harness/listeners.js';
 
 /** The value of a counter sample in the app's /metrics text, 0 when absent. */
 export async function metricValue(app: TestApp, name: string, labels: Record<string, string>): Promise<number> {
