@@ -1,5 +1,4 @@
 import type { Prisma } from '../../generated/prisma/client.js';
-import type { TenantSession } from '../../db/tenant-session.js';
 import type { CONNECTION_TYPES, NETWORK_STATUSES, SIM_STATUSES } from './inputs.js';
 
 /** The connection fields a device list can be filtered by (see DeviceFilter). */
@@ -12,27 +11,10 @@ export interface ConnectionFilter {
 }
 
 /**
- * Connections whose usage is above their limit. Prisma cannot compare two columns in a `where`
- * (and a field reference must have the same type: data_used_mb is NUMERIC, data_limit_mb INT),
- * so the comparison runs here in SQL and the list filters by connection id.
- */
-async function overLimitConnectionIds(session: TenantSession, tenantId: string | undefined): Promise<number[]> {
-  const rows = await session.db.$queryRaw<Array<{ id: number }>>`
-    SELECT id FROM device_connections
-    WHERE (${tenantId ?? null}::text IS NULL OR tenant_id = ${tenantId ?? null}::text)
-      AND data_limit_mb IS NOT NULL AND data_used_mb > data_limit_mb`;
-  return rows.map((row) => row.id);
-}
-
-/**
  * `where` clauses on a device's connection for a device list. Every given field must match; a
  * device without a connection matches none of them, except `overDataLimit: false`.
  */
-export async function connectionFilterWhere(
-  session: TenantSession,
-  filter: ConnectionFilter,
-  tenantId: string | undefined,
-): Promise<Prisma.DeviceWhereInput[]> {
+export function connectionFilterWhere(filter: ConnectionFilter): Prisma.DeviceWhereInput[] {
   const connection: Prisma.DeviceConnectionWhereInput = {
     ...(filter.carrier && { carrierName: { equals: filter.carrier, mode: 'insensitive' } }),
     ...(filter.connectionType?.length && { connectionType: { in: [...filter.connectionType] } }),
@@ -41,7 +23,8 @@ export async function connectionFilterWhere(
   };
   const and: Prisma.DeviceWhereInput[] = Object.keys(connection).length > 0 ? [{ connection: { is: connection } }] : [];
   if (filter.overDataLimit != null) {
-    const over: Prisma.DeviceWhereInput = { connection: { is: { id: { in: await overLimitConnectionIds(session, tenantId) } } } };
+    // over_data_limit is a generated column (see its migration): the comparison stays in SQL.
+    const over: Prisma.DeviceWhereInput = { connection: { is: { overDataLimit: true } } };
     and.push(filter.overDataLimit ? over : { NOT: over });
   }
   return and;

@@ -23,10 +23,8 @@ builder.prismaObject('DeviceConnection', {
     billingCycleStart: t.exposeInt('billingCycleStart', { nullable: true, description: 'Day of month (1–28) the cycle resets' }),
     dataUsedMb: t.float({ nullable: true, resolve: (c) => (c.dataUsedMb === null ? null : c.dataUsedMb.toNumber()) }),
     dataUsedUpdatedAt: t.expose('dataUsedUpdatedAt', { type: 'DateTime', nullable: true, description: 'When usage was last synced from the carrier' }),
-    overDataLimit: t.boolean({
-      description: 'Usage is above a (non-null) data limit',
-      resolve: (c) => c.dataLimitMb !== null && c.dataUsedMb !== null && c.dataUsedMb.greaterThan(c.dataLimitMb),
-    }),
+    // The same generated column the device filter uses, so the field and the filter never disagree.
+    overDataLimit: t.exposeBoolean('overDataLimit', { description: 'Usage is above a (non-null) data limit' }),
     ipAddress: t.exposeString('ipAddress', { nullable: true }),
     msisdn: t.exposeString('msisdn', { nullable: true }),
     networkStatus: t.field({ type: NetworkStatusEnum, nullable: true, resolve: (c) => c.networkStatus as NetworkStatus | null }),

@@ -95,15 +95,15 @@ builder.queryFields((t) => ({
       defaultSize: 50,
       maxSize: 500,
       args: { filter: t.arg({ type: DeviceFilterInput }) },
-      resolve: async (query, _root, args, ctx) =>
+      resolve: (query, _root, args, ctx) =>
         ctx.session.db.device.findMany({
           ...query,
           // Relations selected below come back in the same statement (see prisma/schema.prisma).
           relationLoadStrategy: 'join',
-          where: await deviceListWhere(ctx.session, args.filter),
+          where: deviceListWhere(ctx.scope, args.filter),
           orderBy: [{ tenantId: 'asc' }, { deviceId: 'asc' }],
         }),
-      totalCount: async (_root, args, ctx) => ctx.session.db.device.count({ where: await deviceListWhere(ctx.session, args.filter) }),
+      totalCount: (_root, args, ctx) => ctx.session.db.device.count({ where: deviceListWhere(ctx.scope, args.filter) }),
     },
   ),
 }));

@@ -112,13 +112,11 @@ export async function findActiveDevice(session: TenantSession, key: DeviceKey): 
 /**
  * The `where` for device lists. Customers are pinned to their tenant (RLS enforces it as well; the
  * explicit predicate lets the planner use the tenant-leading indexes); operators may pick one.
- * Asynchronous because one connection filter (overDataLimit) is resolved by a query first.
  */
-export async function deviceListWhere(session: TenantSession, rawFilter: unknown): Promise<Prisma.DeviceWhereInput> {
-  const scope: TenantScope = session.scope;
+export function deviceListWhere(scope: TenantScope, rawFilter: unknown): Prisma.DeviceWhereInput {
   const filter: DeviceFilter = parseInput(deviceFilterSchema, rawFilter ?? {}, ['filter']);
   const tenantId = scope.role === 'operator' ? (filter.tenantId ?? undefined) : requireTenant(scope);
-  const and: Prisma.DeviceWhereInput[] = await connectionFilterWhere(session, filter, tenantId);
+  const and: Prisma.DeviceWhereInput[] = connectionFilterWhere(filter);
   if (!filter.includeDecommissioned) and.push({ decommissionedAt: null });
   if (filter.status?.length) {
     // A device without a state row has never connected: it counts as OFFLINE.
