@@ -15,7 +15,7 @@ import type { Logger } from './logger.js';
 import { startBridge, type Bridge } from './mqtt/bridge.js';
 import { ingestHandlers } from './mqtt/handlers.js';
 import { connectServiceClient, mqttMessenger, type ServiceClientOptions } from './mqtt/service-client.js';
-import type { AppServices } from './services.js';
+import type { AppServices, DeviceSessions } from './services.js';
 import { periodicWorkers, startWorkers, type WorkerHandle } from './workers.js';
 
 export interface AppDeps {
@@ -25,6 +25,8 @@ export interface AppDeps {
   mqtt: ServiceClientOptions;
   /** Prefilled in GraphiQL (embedded default only). */
   graphiqlToken?: string;
+  /** The embedded broker's session control; absent with an external broker. */
+  deviceSessions?: DeviceSessions;
   /** Run periodic workers on their timers (default). Tests turn it off and call `workers.runAllOnce()`. */
   autoStartWorkers?: boolean;
 }
@@ -57,7 +59,7 @@ export function buildApp(deps: AppDeps): PulseApp {
   let bridge: Bridge | undefined;
   let workers: WorkerHandle | undefined;
   const messenger = mqttMessenger(() => mqttClient);
-  const services: AppServices = { config, messenger };
+  const services: AppServices = { config, messenger, deviceSessions: deps.deviceSessions ?? { disconnect: () => {} } };
   const verifier = createTokenVerifier(config);
   const yoga = createPulseYoga({
     config,

@@ -65,7 +65,9 @@ export async function startPulse(config: Config, logger: Logger, options: StartO
       };
     }
     const developmentToken = await mintDevelopmentToken(config, logger);
-    const app = buildApp({ config, logger, database, mqtt, graphiqlToken: developmentToken, autoStartWorkers: options.autoStartWorkers });
+    const embedded = broker;
+    const deviceSessions = embedded && { disconnect: (tenantId: string, deviceId: string) => void embedded.disconnectDevice(tenantId, deviceId) };
+    const app = buildApp({ config, logger, database, mqtt, graphiqlToken: developmentToken, autoStartWorkers: options.autoStartWorkers, deviceSessions });
     const { port, url } = await app.start();
     return {
       app,

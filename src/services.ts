@@ -9,7 +9,17 @@ export interface DeviceMessenger {
   publish(topic: string, payload: unknown, options: { qos: 0 | 1; retain: boolean }): Promise<void>;
 }
 
+/**
+ * Open device sessions on a broker Pulse runs itself (the embedded one). With an external broker
+ * this is a no-op: the broker's own tooling (e.g. Mosquitto's dynamic security) ends sessions.
+ */
+export interface DeviceSessions {
+  /** Ends the device's open sessions, so rotated or revoked credentials take effect now. */
+  disconnect(tenantId: string, deviceId: string): void;
+}
+
 export interface AppServices {
   config: Pick<Config, 'twin' | 'presence'>;
   messenger: DeviceMessenger;
+  deviceSessions: DeviceSessions;
 }

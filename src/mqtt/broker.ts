@@ -44,6 +44,11 @@ export interface EmbeddedBroker {
   port: number;
   /** `mqtt://host:port` for clients of this process (loopback when bound to all interfaces). */
   url: string;
+  /**
+   * Closes every open session of a device (after its credentials were rotated or revoked, which
+   * otherwise apply only at its next CONNECT). Returns how many were closed.
+   */
+  disconnectDevice(tenantId: string, deviceId: string): number;
   /** Stops accepting, disconnects every client (wills fire) and releases the port. Idempotent. */
   close(): Promise<void>;
 }
@@ -83,6 +88,8 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   const serviceUser = Buffer.from(options.serviceCredentials.username);
   const servicePassword = Buffer.from(options.serviceCredentials.password);
   const principals = new WeakMap<Client, Principal>();
+  /** Open device sessions, for disconnectDevice; removed as they close. */
+  const deviceSessions = new Set<Client>();
   // preConnect sees the CONNECT packet, authenticate does not: keep what the checks need.
   const connects = new WeakMap<Client, Pick<ConnectPacket, 'clientId' | 'will'>>();
 
@@ -157,6 +164,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
             return;
           }
           principals.set(client, result);
+          if (result.kind === 'device') deviceSessions.add(client);
           done(null, true);
         });
     },
@@ -202,6 +210,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   // The base EventEmitter signature: Aedes emits 'error' (e.g. from will sweeps), which would crash
   // the process without a listener, but its typings do not declare it.
   (broker as EventEmitter).on('error', (error: Error) => log.error({ err: error }, 'broker error'));
+  broker.on('clientDisconnect', (client) => deviceSessions.delete(client));
   broker.on('clientError', (client, error) => log.debug({ clientId: client.id, err: error }, 'MQTT client error'));
   broker.on('connectionError', (client, error) => log.debug({ clientId: client.id, err: error }, 'MQTT connection error'));
 
@@ -235,6 +244,18 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   return {
     port,
     url: `mqtt://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    disconnectDevice(tenantId, deviceId) {
+      let closed = 0;
+      for (const client of deviceSessions) {
+        const principal = principals.get(client);
+        if (principal?.kind !== 'device' || principal.tenantId !== tenantId || principal.deviceId !== deviceId) continue;
+        deviceSessions.delete(client);
+        client.close();
+        closed += 1;
+      }
+      if (closed > 0) log.info({ tenantId, deviceId, closed }, 'device sessions closed');
+      return closed;
+    },
     close() {
       closing ??= (async () => {
         const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -63,6 +63,21 @@ describe('device credentials on the embedded broker', () => {
     expect(fresh.connected).toBe(true);
   });
 
+  test('rotation and decommissioning end the sessions opened with the old credentials at once', async ({ tenant }) => {
+    const { credentials: first } = await registerDevice(app, tenant.token, 'kick');
+    const session = await connectDevice(first);
+    const closed = new Promise<void>((resolve) => session.once('close', () => resolve()));
+    const rotated = await app.gql<{ rotateDeviceCredentials: { credentials: Registered['credentials'] } }>(tenant.token, ROTATE, { deviceId: 'kick' });
+    await closed;
+    expect(session.connected).toBe(false);
+
+    const second = await connectDevice(rotated.data!.rotateDeviceCredentials.credentials);
+    const secondClosed = new Promise<void>((resolve) => second.once('close', () => resolve()));
+    await app.gql(tenant.token, `mutation { decommissionDevice(deviceId: "kick") { __typename } }`);
+    await secondClosed;
+    await expect(connectDevice(rotated.data!.rotateDeviceCredentials.credentials)).rejects.toMatchObject({ code: 4 });
+  });
+
   test('rotating an unknown, decommissioned or foreign device is NotFound; operators may not', async ({ tenant, otherTenant }) => {
     await registerDevice(app, tenant.token, 'mine');
     for (const deviceId of ['ghost', 'mine']) {

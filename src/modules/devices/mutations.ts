@@ -89,13 +89,13 @@ builder.mutationFields((t) => ({
     description: 'Soft-deletes a device: history stays, credentials are revoked, lists hide it',
     errors: { types: [ValidationError, NotFoundError], directResult: true, union: { name: 'DecommissionDeviceResult' } },
     args: { deviceId: t.arg.string({ required: true }) },
-    resolve: async (_root, args, ctx) => ({ key: await decommissionDevice(ctx.session, args.deviceId) }),
+    resolve: async (_root, args, ctx) => ({ key: await decommissionDevice(ctx.session, ctx.services, args.deviceId) }),
   }),
   rotateDeviceCredentials: t.field({
     type: RotateDeviceCredentialsPayload,
     description: 'Issues new MQTT credentials, returned once, and revokes the old ones (refused from the next connect on)',
     errors: { types: [ValidationError, NotFoundError], directResult: true, union: { name: 'RotateDeviceCredentialsResult' } },
     args: { deviceId: t.arg.string({ required: true }) },
-    resolve: (_root, args, ctx) => rotateDeviceCredentials(ctx.session, args.deviceId),
+    resolve: (_root, args, ctx) => rotateDeviceCredentials(ctx.session, ctx.services, args.deviceId),
   }),
 }));

@@ -2,6 +2,7 @@ import type { Prisma } from '../../generated/prisma/client.js';
 import { AlreadyExistsError, NotFoundError } from '../../domain/errors.js';
 import { isUniqueViolation } from '../../db/prisma-errors.js';
 import type { TenantScope, TenantSession } from '../../db/tenant-session.js';
+import type { AppServices } from '../../services.js';
 import { connectionFilterWhere } from '../connections/filter.js';
 import { ensureTenant, requireTenant, requireWriter } from '../tenants/service.js';
 import { parseInput } from '../../domain/validation.js';
@@ -76,13 +77,14 @@ export async function updateDevice(session: TenantSession, rawInput: unknown): P
  * Decommissions a device: a soft delete that keeps its history, revokes its MQTT credentials and
  * hides it from lists unless `includeDecommissioned` is asked for.
  */
-export async function decommissionDevice(session: TenantSession, deviceId: string): Promise<DeviceKey> {
+export async function decommissionDevice(session: TenantSession, services: Pick<AppServices, 'deviceSessions'>, deviceId: string): Promise<DeviceKey> {
   const tenantId = requireWriter(session.scope);
   const key = { tenantId, deviceId: parseInput(updateDeviceSchema.shape.deviceId, deviceId, ['deviceId']) };
   await findActiveDevice(session, key);
   await session.db.device.update({ where: { tenantId_deviceId: key }, data: { decommissionedAt: new Date() }, select: { deviceId: true } });
   await revokeDeviceCredentials(session, key);
   session.publish('deviceChanged', { ...key, change: 'DECOMMISSIONED' });
+  session.afterCommit(async () => services.deviceSessions.disconnect(key.tenantId, key.deviceId));
   return key;
 }
 
@@ -92,7 +94,11 @@ export async function decommissionDevice(session: TenantSession, deviceId: strin
  * locked first so two concurrent rotations serialise instead of colliding on the
  * one-active-credential index.
  */
-export async function rotateDeviceCredentials(session: TenantSession, rawDeviceId: unknown): Promise<{ key: DeviceKey; credentials: IssuedCredentials }> {
+export async function rotateDeviceCredentials(
+  session: TenantSession,
+  services: Pick<AppServices, 'deviceSessions'>,
+  rawDeviceId: unknown,
+): Promise<{ key: DeviceKey; credentials: IssuedCredentials }> {
   const tenantId = requireWriter(session.scope);
   const key = { tenantId, deviceId: parseInput(updateDeviceSchema.shape.deviceId, rawDeviceId, ['deviceId']) };
   const locked = await session.db.$queryRaw<unknown[]>`
@@ -100,7 +106,10 @@ export async function rotateDeviceCredentials(session: TenantSession, rawDeviceI
     WHERE tenant_id = ${key.tenantId} AND device_id = ${key.deviceId} AND decommissioned_at IS NULL
     FOR NO KEY UPDATE`;
   if (locked.length === 0) throw new NotFoundError('Device', key.deviceId);
-  return { key, credentials: await issueDeviceCredentials(session, key) };
+  const credentials = await issueDeviceCredentials(session, key);
+  // A session opened with the old password would otherwise live on until the device reconnects.
+  session.afterCommit(async () => services.deviceSessions.disconnect(key.tenantId, key.deviceId));
+  return { key, credentials };
 }
 
 /** Throws NotFound unless the device exists in the caller's view and is not decommissioned. */
