@@ -44,6 +44,8 @@ const environmentSchema = z
     /** Presence defaults; tenants.settings.presence and per-device overrides win over these. */
     PRESENCE_STALE_AFTER_SECONDS: positiveInt(90),
     PRESENCE_OFFLINE_AFTER_SECONDS: positiveInt(300),
+    /** How often the presence evaluator looks for silent devices. */
+    PRESENCE_EVALUATOR_INTERVAL_MS: positiveInt(10_000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
@@ -72,7 +74,7 @@ export interface Config {
   jwtAudience?: string;
   graphql: { introspection: boolean; maxDepth: number; maxTokens: number; maxRequestBytes: number; rateLimitPerMinute: number };
   twin: { maxDocumentBytes: number; maxDepth: number };
-  presence: { staleAfterSeconds: number; offlineAfterSeconds: number };
+  presence: { staleAfterSeconds: number; offlineAfterSeconds: number; evaluatorIntervalMs: number };
   logLevel: Environment['LOG_LEVEL'];
 }
 
@@ -121,7 +123,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
     },
     twin: { maxDocumentBytes: e.TWIN_MAX_DOCUMENT_BYTES, maxDepth: e.TWIN_MAX_DEPTH },
-    presence: { staleAfterSeconds: e.PRESENCE_STALE_AFTER_SECONDS, offlineAfterSeconds: e.PRESENCE_OFFLINE_AFTER_SECONDS },
+    presence: {
+      staleAfterSeconds: e.PRESENCE_STALE_AFTER_SECONDS,
+      offlineAfterSeconds: e.PRESENCE_OFFLINE_AFTER_SECONDS,
+      evaluatorIntervalMs: e.PRESENCE_EVALUATOR_INTERVAL_MS,
+    },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -10,7 +10,8 @@ import type { AppServices } from './services.js';
  */
 export interface PeriodicWorker {
   name: string;
-  intervalMs: number;
+  /** From configuration, so operators can tune it (e.g. the presence evaluator's cadence). */
+  intervalMs(config: AppServices['config']): number;
   run(context: { runner: SessionRunner; services: AppServices; logger: Logger; now: Date }): Promise<void>;
 }
 
@@ -42,7 +43,7 @@ export function startWorkers(
   };
   const timers = options.autoStart
     ? workers.map((worker) => {
-        const timer = setInterval(() => void runOne(worker), worker.intervalMs);
+        const timer = setInterval(() => void runOne(worker), worker.intervalMs(context.services.config));
         timer.unref();
         return timer;
       })

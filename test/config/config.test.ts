@@ -8,6 +8,12 @@ describe('configuration', () => {
     expect(config.database).toEqual({ kind: 'pglite', dataDir: './data' });
     expect(config.mqtt).toEqual({ kind: 'embedded', port: 1883 });
     expect(config.auth).toEqual({ kind: 'secret', secret: DEVELOPMENT_JWT_SECRET, isDevelopmentSecret: true });
+    expect(config.presence).toEqual({ staleAfterSeconds: 90, offlineAfterSeconds: 300, evaluatorIntervalMs: 10_000 });
+  });
+
+  test('presence timeouts must be ordered', () => {
+    expect(() => loadConfig({ PRESENCE_STALE_AFTER_SECONDS: '300', PRESENCE_OFFLINE_AFTER_SECONDS: '60' })).toThrow(/PRESENCE_OFFLINE_AFTER_SECONDS/);
+    expect(loadConfig({ PRESENCE_EVALUATOR_INTERVAL_MS: '2500' }).presence.evaluatorIntervalMs).toBe(2_500);
   });
 
   test('real infrastructure is selected by URLs', () => {

@@ -80,7 +80,7 @@ export async function evaluatePresence(runner: SessionRunner, now: Date, default
  */
 export const presenceEvaluatorWorker: PeriodicWorker = {
   name: 'presence-evaluator',
-  intervalMs: 10_000,
+  intervalMs: (config) => config.presence.evaluatorIntervalMs,
   async run({ runner, services, logger, now }) {
     const moved = await evaluatePresence(runner, now, services.config.presence);
     if (moved > 0) logger.debug({ moved }, 'presence transitions');
