@@ -93,7 +93,7 @@ builder.mutationFields((t) => ({
   }),
   rotateDeviceCredentials: t.field({
     type: RotateDeviceCredentialsPayload,
-    description: 'Issues new MQTT credentials, returned once, and revokes the old ones (refused from the next connect on)',
+    description: 'Issues new MQTT credentials, returned once, and revokes the old ones: refused from the next CONNECT on, and open sessions on the embedded broker are closed',
     errors: { types: [ValidationError, NotFoundError], directResult: true, union: { name: 'RotateDeviceCredentialsResult' } },
     args: { deviceId: t.arg.string({ required: true }) },
     resolve: (_root, args, ctx) => rotateDeviceCredentials(ctx.session, ctx.services, args.deviceId),
