@@ -31,6 +31,11 @@ export function createMetrics() {
       labelNames: ['kind', 'reason'] as const,
       registers: [registry],
     }),
+    mqttRetries: new Counter({
+      name: 'pulse_mqtt_batch_retries_total',
+      help: 'Batches of device messages held back (unacknowledged) and retried because the database was unavailable',
+      registers: [registry],
+    }),
     subscriptions: new Gauge({
       name: 'pulse_graphql_active_subscriptions',
       help: 'Open GraphQL subscriptions',

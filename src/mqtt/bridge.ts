@@ -3,6 +3,7 @@ import type { SessionRunner, TenantScope, TenantSession } from '../db/tenant-ses
 import type { Metrics } from '../http/metrics.js';
 import type { Logger } from '../logger.js';
 import type { AppServices } from '../services.js';
+import { isTransientDatabaseError } from '../db/prisma-errors.js';
 import { holdAcksUntilCommitted, type HeldMessage } from './ack-after-commit.js';
 import { decodePayload } from './codec.js';
 import type { IngestHandler, IngestOutcome, InboundMessage } from './ingest.js';
@@ -78,6 +79,8 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const { client, runner, services, handlers, metrics } = options;
   const log = options.logger.child({ module: 'mqtt-bridge' });
   const maxBatch = options.maxBatch ?? 200;
+  /** Set by stop(): a lane waiting for the database gives up; its messages stay unacknowledged for redelivery. */
+  let stopping = false;
   const lanes: Lane[] = Array.from({ length: Math.max(1, options.lanes ?? 4) }, () => ({ queue: [], draining: null }));
   const laneOf = (tenantId: string, deviceId: string) => lanes[laneIndex(`${tenantId}/${deviceId}`, lanes.length)]!;
   const listeners = new Set<(message: SettledMessage) => void>();
@@ -166,23 +169,50 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   async function drain(lane: Lane): Promise<void> {
     // Let a burst that arrived in the same tick join the batch.
     await new Promise((resolve) => setImmediate(resolve));
+    let backoffMs = 0;
     while (lane.queue.length > 0) {
       const batch = lane.queue.splice(0, maxBatch);
       try {
         const outcomes = await runner.run(INGEST_SCOPE, (session) => applyInOrder(session, batch));
         batch.forEach((item, index) => settle(item, outcomes[index]!));
+        backoffMs = 0;
       } catch (error) {
-        log.warn({ err: error, size: batch.length }, 'batch failed; applying its messages one by one');
-        for (const item of batch) await applyAlone(item);
+        let retry: Pending[] = batch;
+        if (!isTransientDatabaseError(error)) {
+          log.warn({ err: error, size: batch.length }, 'batch failed; applying its messages one by one');
+          retry = await applyEachAlone(batch);
+          if (retry.length === 0) continue;
+        }
+        // The database is unavailable: keep the messages unacknowledged (the broker holds the rest
+        // back once its in-flight window is full) and try again, instead of dropping them.
+        lane.queue.unshift(...retry);
+        if (stopping) return;
+        backoffMs = Math.min(backoffMs === 0 ? 100 : backoffMs * 2, 5_000);
+        metrics.mqttRetries.inc();
+        log.warn({ err: error, pending: lane.queue.length, retryInMs: backoffMs }, 'database unavailable; device messages held back');
+        await new Promise((resolve) => setTimeout(resolve, backoffMs));
       }
     }
   }
 
-  /** One message in its own transaction, so one bad message cannot hold back the rest of a batch. */
-  async function applyAlone(item: Pending): Promise<void> {
+  /**
+   * Each message in its own transaction, so one bad message cannot hold back the rest of a batch.
+   * Returns the messages not tried because the database became unavailable (to be retried).
+   */
+  async function applyEachAlone(batch: Pending[]): Promise<Pending[]> {
+    for (let index = 0; index < batch.length; index += 1) {
+      if (!(await applyAlone(batch[index]!))) return batch.slice(index);
+    }
+    return [];
+  }
+
+  /** Applies and settles one message; false when the database is unavailable (not settled). */
+  async function applyAlone(item: Pending): Promise<boolean> {
     try {
       settle(item, await runner.run(INGEST_SCOPE, (session) => apply(session, item.message)));
+      return true;
     } catch (error) {
+      if (isTransientDatabaseError(error)) return false;
       metrics.mqttMessages.inc({ kind: item.message.kind, outcome: 'failed' });
       metrics.mqttRejected.inc({ kind: item.message.kind, reason: 'PROCESSING_ERROR' });
       log.error({ err: error, tenantId: item.message.tenantId, deviceId: item.message.deviceId, kind: item.message.kind }, 'device message failed');
@@ -190,6 +220,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       // redelivery of a message that fails deterministically would fail again.
       item.held.acknowledge();
       notify(item.held, { status: 'failed' });
+      return true;
     }
   }
 
@@ -216,6 +247,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       return () => listeners.delete(listener);
     },
     async stop() {
+      stopping = true;
       gate.attach(null);
       // Alone, the subscriptions stay in the persistent session, so the broker queues what devices
       // send while this instance restarts. In a shared group the other members take the traffic;
