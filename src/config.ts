@@ -21,6 +21,8 @@ const environmentSchema = z
     /** Owner connection for migrations; defaults to DATABASE_URL. */
     MIGRATION_DATABASE_URL: optionalUrl,
     DATABASE_POOL_SIZE: positiveInt(10),
+    /** Named (cached) prepared statements; turn off behind a transaction-mode pooler that cannot keep them. */
+    DATABASE_PREPARED_STATEMENTS: bool(true),
     DATA_DIR: z.string().min(1).default('./data'),
     MQTT_URL: optionalUrl,
     MQTT_PORT: port(1883),
@@ -63,7 +65,7 @@ export interface Config {
   nodeEnv: Environment['NODE_ENV'];
   http: { port: number; host: string };
   database:
-    | { kind: 'postgres'; url: string; migrationUrl: string; poolSize: number }
+    | { kind: 'postgres'; url: string; migrationUrl: string; poolSize: number; preparedStatements: boolean }
     | { kind: 'pglite'; dataDir: string };
   mqtt:
     | { kind: 'external'; url: string; username?: string; password?: string; clientId?: string; sharedGroup?: string }
@@ -97,7 +99,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     nodeEnv: e.NODE_ENV,
     http: { port: e.PORT, host: e.HOST },
     database: e.DATABASE_URL
-      ? { kind: 'postgres', url: e.DATABASE_URL, migrationUrl: e.MIGRATION_DATABASE_URL ?? e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE }
+      ? {
+          kind: 'postgres',
+          url: e.DATABASE_URL,
+          migrationUrl: e.MIGRATION_DATABASE_URL ?? e.DATABASE_URL,
+          poolSize: e.DATABASE_POOL_SIZE,
+          preparedStatements: e.DATABASE_PREPARED_STATEMENTS,
+        }
       : { kind: 'pglite', dataDir: e.DATA_DIR },
     mqtt: e.MQTT_URL
       ? {

@@ -35,7 +35,7 @@ export interface StartOptions {
 export async function startPulse(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningPulse> {
   const { database, migrations } = await openDatabase(
     config.database.kind === 'postgres'
-      ? { kind: 'postgres', url: config.database.url, migrationUrl: config.database.migrationUrl, poolSize: config.database.poolSize, onQuery: options.onQuery }
+      ? { ...config.database, onQuery: options.onQuery }
       : { kind: 'pglite', dataDir: config.database.dataDir, onQuery: options.onQuery },
     logger,
   );

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
@@ -11,7 +12,7 @@ import { connectPgExecutor, pgliteExecutor, type SqlExecutor } from './sql-execu
 export const APP_ROLE = 'pulse_app';
 
 export type DatabaseOptions = (
-  | { kind: 'postgres'; url: string; migrationUrl?: string; poolSize?: number }
+  | { kind: 'postgres'; url: string; migrationUrl?: string; poolSize?: number; preparedStatements?: boolean }
   | { kind: 'pglite'; dataDir?: string }
 ) & {
   /** Called with each SQL statement Prisma sends (query-count tests catch N+1 regressions). */
@@ -62,7 +63,13 @@ async function openPostgres(options: Extract<DatabaseOptions, { kind: 'postgres'
         'Prefer a dedicated login role granted pulse_app (see README).',
     );
   }
-  const prisma = createClient(new PrismaPg({ connectionString: options.url, max: options.poolSize ?? 10 }), options.onQuery);
+  const adapter = new PrismaPg(
+    { connectionString: options.url, max: options.poolSize ?? 10 },
+    // Named statements are parsed and planned once per connection instead of on every execution;
+    // the name is the text's hash, so one name never stands for two texts.
+    options.preparedStatements === false ? {} : { statementNameGenerator: (query) => statementName(query.sql) },
+  );
+  const prisma = createClient(adapter, options.onQuery);
   return {
     migrations,
     database: {
@@ -105,6 +112,10 @@ async function openPglite(dataDir: string | undefined, logger: Logger, onQuery?:
       },
     },
   };
+}
+
+function statementName(sql: string): string {
+  return `pulse_${createHash('sha1').update(sql).digest('base64url')}`;
 }
 
 function createClient(adapter: PrismaPg | PrismaPGlite, onQuery?: (sql: string) => void): PrismaClient {

@@ -24,7 +24,8 @@ describe('configuration', () => {
       REDIS_URL: 'redis://redis:6379',
       JWT_SECRET: 's'.repeat(40),
     });
-    expect(config.database).toMatchObject({ kind: 'postgres', url: 'postgres://api@db/pulse', migrationUrl: 'postgres://api@db/pulse' });
+    expect(config.database).toMatchObject({ kind: 'postgres', url: 'postgres://api@db/pulse', migrationUrl: 'postgres://api@db/pulse', preparedStatements: true });
+    expect(loadConfig({ DATABASE_URL: 'postgres://api@db/pulse', DATABASE_PREPARED_STATEMENTS: 'false' }).database).toMatchObject({ preparedStatements: false });
     expect(config.mqtt).toMatchObject({ kind: 'external', url: 'mqtt://broker:1883', sharedGroup: 'pulse' });
     expect(config.redisUrl).toBe('redis://redis:6379');
     expect(config.auth).toMatchObject({ kind: 'secret', isDevelopmentSecret: false });
