@@ -21,8 +21,7 @@ import {
   appendTwinHistory,
   desiredHistoryBetween,
   readTwin,
-  updateDesiredIfVersion,
-  updateReportedIfVersion,
+  updateTwinIfVersion,
   type DeviceKey,
   type TwinActor,
   type TwinRow,
@@ -89,7 +88,7 @@ export async function updateDesiredTwin(session: TenantSession, services: AppSer
     const row = await readTwin(session, key, { lock: locked });
     if (!row || row.decommissioned) throw new NotFoundError('Device', key.deviceId);
     const plan = await planDesiredWrite(session, key, row, input, limits);
-    const write = await updateDesiredIfVersion(session, key, row.desiredVersion, plan.document, plan.metadata);
+    const write = await updateTwinIfVersion(session, 'desired', key, row.desiredVersion, plan.document, plan.metadata);
     if (write) return recordDesiredWrite(session, services, key, { input, row, plan, write });
     if (locked) throw new Error(`desired version of ${key.deviceId} moved under a row lock`);
   }
@@ -193,7 +192,7 @@ export async function recordReportedTwin(
   if (issues.length > 0) return { status: 'rejected', reason: issues[0]!.code };
   if (jsonEqual(document, row.reported)) return { status: 'duplicate' };
   const metadata = updateMetadata(row.reportedMetadata, row.reported, document, row.now, merge ? mergePatchPaths(report.state, row.reported) : []);
-  const write = await updateReportedIfVersion(session, key, row.reportedVersion, document, metadata);
+  const write = await updateTwinIfVersion(session, 'reported', key, row.reportedVersion, document, metadata);
   if (!write) throw new Error(`reported version of ${key.deviceId} moved under a row lock`);
   const patch = merge ? report.state : (diffToMergePatch(row.reported, document) ?? document);
   await appendTwinHistory(session, key, { direction: 'reported', version: write.version, patch, document, mode: report.mode, actor: { type: 'device', id: key.deviceId } });

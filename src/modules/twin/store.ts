@@ -67,42 +67,33 @@ function toWrite(row: ReturnedTwin | undefined, direction: TwinDirection): TwinW
   return { ...twin, version: direction === 'desired' ? row.desiredVersion : row.reportedVersion };
 }
 
+/** The columns of one side of the twin; fixed identifiers, never input. */
+const SIDE_COLUMNS = {
+  desired: { state: Prisma.raw('desired_state'), metadata: Prisma.raw('desired_metadata'), version: Prisma.raw('desired_version'), updatedAt: Prisma.raw('desired_updated_at') },
+  reported: { state: Prisma.raw('reported_state'), metadata: Prisma.raw('reported_metadata'), version: Prisma.raw('reported_version'), updatedAt: Prisma.raw('reported_updated_at') },
+} as const;
+
 /**
- * Stores a desired document if, and only if, the stored version is still `baseVersion`: one
+ * Stores one side's document if, and only if, its stored version is still `baseVersion`: one
  * conditional UPDATE, so the check and the write are atomic. Returns `null` when another writer
  * got there first. Every accepted write moves the version by exactly one.
  */
-export async function updateDesiredIfVersion(
+export async function updateTwinIfVersion(
   session: TenantSession,
+  direction: TwinDirection,
   key: DeviceKey,
   baseVersion: number,
   document: JsonObject,
   metadata: JsonValue,
 ): Promise<TwinWrite | null> {
+  const side = SIDE_COLUMNS[direction];
   const rows = await session.db.$queryRaw<ReturnedTwin[]>`
     UPDATE device_state
-    SET desired_state = ${JSON.stringify(document)}::jsonb, desired_metadata = ${JSON.stringify(metadata)}::jsonb,
-        desired_version = desired_version + 1, desired_updated_at = now(), shadow_updated_at = now()
-    WHERE tenant_id = ${key.tenantId} AND device_id = ${key.deviceId} AND desired_version = ${baseVersion}
-    ${RETURNING_TWIN}, desired_updated_at AS "updatedAt"`;
-  return toWrite(rows[0], 'desired');
-}
-
-/** The reported counterpart of {@link updateDesiredIfVersion}. */
-export async function updateReportedIfVersion(
-  session: TenantSession,
-  key: DeviceKey,
-  baseVersion: number,
-  document: JsonObject,
-  metadata: JsonValue,
-): Promise<TwinWrite | null> {
-  const rows = await session.db.$queryRaw<ReturnedTwin[]>`
-    UPDATE device_state
-    SET reported_state = ${JSON.stringify(document)}::jsonb, reported_metadata = ${JSON.stringify(metadata)}::jsonb,
-        reported_version = reported_version + 1, reported_updated_at = now(), shadow_updated_at = now()
-    WHERE tenant_id = ${key.tenantId} AND device_id = ${key.deviceId} AND reported_version = ${baseVersion}
-    ${RETURNING_TWIN}, reported_updated_at AS "updatedAt"`;
-  return toWrite(rows[0], 'reported');
+    SET ${side.state} = ${JSON.stringify(document)}::jsonb, ${side.metadata} = ${JSON.stringify(metadata)}::jsonb,
+        ${side.version} = ${side.version} + 1, ${side.updatedAt} = now(), shadow_updated_at = now()
+    WHERE tenant_id = ${key.tenantId} AND device_id = ${key.deviceId} AND ${side.version} = ${baseVersion}
+    ${RETURNING_TWIN}, ${side.updatedAt} AS "updatedAt"`;
+  return toWrite(rows[0], direction);
 }
 
 /** One accepted write, as `device_twin_history` records it. */
