@@ -5,7 +5,10 @@ import type { Config } from './config.js';
  * channel. Passed by plain arguments so a test builds an app on its own database and broker.
  */
 export interface DeviceMessenger {
-  /** Publishes to a device topic; resolves once the broker accepted it (QoS 1 PUBACK). */
+  /**
+   * Publishes to a device topic; resolves once the broker accepted it (QoS 1 PUBACK), or at once
+   * while the broker is unreachable (the message is queued and sent on reconnect).
+   */
   publish(topic: string, payload: unknown, options: { qos: 0 | 1; retain: boolean }): Promise<void>;
 }
 

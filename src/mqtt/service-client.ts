@@ -68,7 +68,14 @@ export function mqttMessenger(currentClient: () => MqttClient | undefined): Devi
     async publish(topic, payload, options) {
       const client = currentClient();
       if (!client) throw new Error('MQTT connection is not started');
-      await client.publishAsync(topic, JSON.stringify(payload), { qos: options.qos, retain: options.retain });
+      const publishing = client.publishAsync(topic, JSON.stringify(payload), { qos: options.qos, retain: options.retain });
+      // While the broker is unreachable mqtt.js keeps a QoS 1 message queued and sends it on
+      // reconnect; waiting for its PUBACK would hold the caller for the whole outage.
+      if (!client.connected && options.qos === 1) {
+        publishing.catch(() => undefined);
+        return;
+      }
+      await publishing;
     },
   };
 }
