@@ -4,7 +4,7 @@
  * answers a few IPC requests: publish events on its in-process bus (fan-out), read its MQTT
  * counters and wait for the bridge to go idle (ingest).
  */
-import { loadConfig } from '../src/config.js';
+import { loadPulseConfig } from '../src/server.js';
 import type { PulseEventName, PulseEvents } from '../src/events/events.js';
 import { createLogger } from '../src/logger.js';
 import { startPulse } from '../src/server.js';
@@ -26,7 +26,7 @@ export interface MqttCounters {
   rejected: Record<string, number>;
 }
 
-const config = loadConfig(process.env);
+const config = loadPulseConfig(process.env);
 const pulse = await startPulse(config, createLogger(config.logLevel), { autoStartWorkers: false });
 const { app } = pulse;
 

@@ -13,10 +13,11 @@ import { createGraphiQLPage } from './http/graphiql.js';
 import { handleOperationalRoute } from './http/routes.js';
 import type { Logger } from './logger.js';
 import { startBridge, type Bridge } from './mqtt/bridge.js';
-import { ingestHandlers } from './mqtt/handlers.js';
 import { connectServiceClient, mqttMessenger, type ServiceClientOptions } from './mqtt/service-client.js';
+import { pulseModules } from './modules/index.js';
+import { composeModules, type ComposedModules } from './platform/compose.js';
 import type { AppServices, DeviceSessions } from './services.js';
-import { periodicWorkers, startWorkers, type WorkerHandle } from './workers.js';
+import { startWorkers, type WorkerHandle } from './workers.js';
 
 export interface AppDeps {
   config: Config;
@@ -33,6 +34,8 @@ export interface AppDeps {
 
 export interface PulseApp {
   readonly server: Server;
+  /** The modules' schema, topics and workers, as wired. */
+  readonly modules: ComposedModules;
   readonly yoga: PulseYoga;
   readonly runner: SessionRunner;
   readonly events: EventBus;
@@ -52,16 +55,18 @@ const DRAIN_TIMEOUT_MS = 10_000;
 /** Wires the GraphQL server, WebSocket subscriptions and the MQTT connection on one HTTP server. */
 export function buildApp(deps: AppDeps): PulseApp {
   const { config, logger, database } = deps;
-  const metrics = createMetrics();
+  const modules = composeModules(pulseModules);
+  const metrics = createMetrics(modules.modules);
   const events = createEventBus(config.redisUrl);
   const runner = createSessionRunner(database, events, logger);
   let mqttClient: MqttClient | undefined;
   let bridge: Bridge | undefined;
   let workers: WorkerHandle | undefined;
   const messenger = mqttMessenger(() => mqttClient);
-  const services: AppServices = { config, messenger, deviceSessions: deps.deviceSessions ?? { disconnect: () => {} } };
+  const services: AppServices = { config, messenger, metrics, deviceSessions: deps.deviceSessions ?? { disconnect: () => {} } };
   const verifier = createTokenVerifier(config);
   const yoga = createPulseYoga({
+    schema: modules.schema,
     config,
     database,
     runner,
@@ -93,6 +98,7 @@ export function buildApp(deps: AppDeps): PulseApp {
 
   return {
     server,
+    modules,
     yoga,
     runner,
     events,
@@ -112,12 +118,12 @@ export function buildApp(deps: AppDeps): PulseApp {
         client: mqttClient,
         runner,
         services,
-        handlers: ingestHandlers,
+        topics: modules.topics,
         metrics,
         logger,
         sharedGroup: config.mqtt.kind === 'external' ? config.mqtt.sharedGroup : undefined,
       });
-      workers = startWorkers(periodicWorkers, { runner, services, logger }, { autoStart: deps.autoStartWorkers ?? true });
+      workers = startWorkers(modules.workers, { runner, services, logger }, { autoStart: deps.autoStartWorkers ?? true });
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(config.http.port, config.http.host, () => resolve());

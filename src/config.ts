@@ -12,6 +12,32 @@ const bool = (fallback: boolean) =>
     .preprocess(emptyToUndefined, z.enum(['true', 'false', '1', '0']).optional())
     .transform((value) => (value === undefined ? fallback : value === 'true' || value === '1'));
 
+/** Value parsers for environment variables, shared by the platform and the modules' config sections. */
+export const env = { positiveInt, bool, port, optionalUrl, emptyToUndefined } as const;
+
+/**
+ * Each module's settings, by section key. Empty here: a module adds its section by declaration
+ * merging next to its {@link ConfigSection}, e.g. `interface ModuleSettings { presence: PresenceSettings }`.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface ModuleSettings {}
+
+/**
+ * A module's configuration: its environment variables (zod, with defaults and validation), an
+ * optional cross-field check, and the typed section built from them (`config[key]`).
+ */
+export interface ConfigSection<K extends keyof ModuleSettings = keyof ModuleSettings, Shape extends z.ZodRawShape = z.ZodRawShape> {
+  key: K;
+  variables: Shape;
+  refine?(values: z.output<z.ZodObject<Shape>>, issue: (variable: keyof Shape & string, message: string) => void): void;
+  build(values: z.output<z.ZodObject<Shape>>): ModuleSettings[K];
+}
+
+/** Declares a config section with its variables' types inferred. */
+export function defineConfigSection<K extends keyof ModuleSettings, Shape extends z.ZodRawShape>(section: ConfigSection<K, Shape>): ConfigSection<K, Shape> {
+  return section;
+}
+
 const environmentSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -41,27 +67,18 @@ const environmentSchema = z
     GRAPHQL_MAX_TOKENS: positiveInt(2_000),
     GRAPHQL_MAX_REQUEST_BYTES: positiveInt(1_000_000),
     RATE_LIMIT_PER_MINUTE: positiveInt(1_200),
-    TWIN_MAX_DOCUMENT_BYTES: positiveInt(32_768),
-    TWIN_MAX_DEPTH: positiveInt(10),
-    /** Presence defaults; tenants.settings.presence and per-device overrides win over these. */
-    PRESENCE_STALE_AFTER_SECONDS: positiveInt(90),
-    PRESENCE_OFFLINE_AFTER_SECONDS: positiveInt(300),
-    /** How often the presence evaluator looks for silent devices. */
-    PRESENCE_EVALUATOR_INTERVAL_MS: positiveInt(10_000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.JWT_SECRET && !env.JWKS_URL) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'production needs JWT_SECRET or JWKS_URL' });
     }
-    if (env.PRESENCE_OFFLINE_AFTER_SECONDS <= env.PRESENCE_STALE_AFTER_SECONDS) {
-      ctx.addIssue({ code: 'custom', path: ['PRESENCE_OFFLINE_AFTER_SECONDS'], message: 'must be greater than PRESENCE_STALE_AFTER_SECONDS' });
-    }
   });
 
 export type Environment = z.infer<typeof environmentSchema>;
 
-export interface Config {
+/** The platform's own settings; modules' sections are added by {@link ModuleSettings}. */
+export interface PlatformConfig {
   nodeEnv: Environment['NODE_ENV'];
   http: { port: number; host: string };
   database:
@@ -75,9 +92,14 @@ export interface Config {
   jwtIssuer?: string;
   jwtAudience?: string;
   graphql: { introspection: boolean; maxDepth: number; maxTokens: number; maxRequestBytes: number; rateLimitPerMinute: number };
-  twin: { maxDocumentBytes: number; maxDepth: number };
-  presence: { staleAfterSeconds: number; offlineAfterSeconds: number; evaluatorIntervalMs: number };
   logLevel: Environment['LOG_LEVEL'];
+}
+
+export type Config = PlatformConfig & ModuleSettings;
+
+/** The platform's settings alone (CLI tools that need no module, e.g. `npm run token`). */
+export function loadPlatformConfig(environment: NodeJS.ProcessEnv = process.env): PlatformConfig {
+  return loadConfig(environment, []);
 }
 
 /** A configuration error listing every bad variable at once, so start-up fails with one clear message. */
@@ -88,14 +110,30 @@ export class ConfigError extends Error {
   }
 }
 
-/** Parses and validates the environment once; everything else receives the typed result. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = environmentSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`));
+/**
+ * Parses and validates the environment once, the platform's variables and every module's section;
+ * everything else receives the typed result. All problems are reported together.
+ */
+export function loadConfig(environment: NodeJS.ProcessEnv, modules: ReadonlyArray<{ config?: ConfigSection }>): Config {
+  const issues: string[] = [];
+  const describe = (error: z.ZodError) => error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`);
+  const parsed = environmentSchema.safeParse(environment);
+  if (!parsed.success) issues.push(...describe(parsed.error));
+  const sections: Record<string, unknown> = {};
+  for (const section of modules.flatMap((module) => (module.config ? [module.config] : []))) {
+    const values = z.object(section.variables).safeParse(environment);
+    if (!values.success) {
+      issues.push(...describe(values.error));
+      continue;
+    }
+    const before = issues.length;
+    section.refine?.(values.data, (variable, message) => issues.push(`${variable}: ${message}`));
+    if (issues.length === before) sections[section.key] = section.build(values.data);
   }
+  if (issues.length > 0 || !parsed.success) throw new ConfigError(issues);
   const e = parsed.data;
   return {
+    ...(sections as unknown as ModuleSettings),
     nodeEnv: e.NODE_ENV,
     http: { port: e.PORT, host: e.HOST },
     database: e.DATABASE_URL
@@ -129,12 +167,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxTokens: e.GRAPHQL_MAX_TOKENS,
       maxRequestBytes: e.GRAPHQL_MAX_REQUEST_BYTES,
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
-    },
-    twin: { maxDocumentBytes: e.TWIN_MAX_DOCUMENT_BYTES, maxDepth: e.TWIN_MAX_DEPTH },
-    presence: {
-      staleAfterSeconds: e.PRESENCE_STALE_AFTER_SECONDS,
-      offlineAfterSeconds: e.PRESENCE_OFFLINE_AFTER_SECONDS,
-      evaluatorIntervalMs: e.PRESENCE_EVALUATOR_INTERVAL_MS,
     },
     logLevel: e.LOG_LEVEL,
   };

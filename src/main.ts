@@ -1,11 +1,11 @@
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError } from './config.js';
 import { MigrationError } from './db/migrate.js';
 import { createLogger } from './logger.js';
-import { startPulse } from './server.js';
+import { loadPulseConfig, startPulse } from './server.js';
 
 /** Start-up and shutdown of the process; the wiring itself is in `server.ts`. */
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = loadPulseConfig();
   const logger = createLogger(config.logLevel, process.stdout.isTTY);
   const pulse = await startPulse(config, logger);
   let stopping = false;

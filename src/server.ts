@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { buildApp, type PulseApp } from './app.js';
 import { mintToken } from './auth/jwt.js';
-import type { Config } from './config.js';
+import { loadConfig, type Config } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import type { MigrationResult } from './db/migrate.js';
 import { createSessionRunner } from './db/tenant-session.js';
@@ -11,6 +11,8 @@ import type { Logger } from './logger.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/broker.js';
 import type { ServiceClientOptions } from './mqtt/service-client.js';
 import { deviceAuthenticator } from './modules/devices/mqtt-auth.js';
+import { pulseModules } from './modules/index.js';
+import { composeModules } from './platform/compose.js';
 
 export interface RunningPulse {
   app: PulseApp;
@@ -31,6 +33,11 @@ export interface StartOptions {
   onQuery?: (sql: string) => void;
 }
 
+/** The configuration with every module's section: what `main.ts` and the tests start from. */
+export function loadPulseConfig(environment: NodeJS.ProcessEnv = process.env): Config {
+  return loadConfig(environment, pulseModules);
+}
+
 /** config → database (migrations) → broker → app. Shared by `main.ts` and the smoke tests. */
 export async function startPulse(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningPulse> {
   const { database, migrations } = await openDatabase(
@@ -47,8 +54,11 @@ export async function startPulse(config: Config, logger: Logger, options: StartO
       const service = { username: 'pulse-server', password: randomBytes(24).toString('base64url') };
       // Device logins are checked in a service-scoped session; they publish no events.
       const authRunner = createSessionRunner(database, createEventBus(), logger);
+      const modules = composeModules(pulseModules);
       broker = await startEmbeddedBroker({
         port: config.mqtt.port,
+        topics: modules.topics,
+        deviceWill: modules.deviceWill,
         logger,
         authenticateDevice: deviceAuthenticator(authRunner),
         serviceCredentials: service,

@@ -1,4 +1,5 @@
 import type { Config } from './config.js';
+import type { Metrics } from './http/metrics.js';
 
 /**
  * What services need beyond their tenant transaction: configuration and the outbound device
@@ -22,7 +23,9 @@ export interface DeviceSessions {
 }
 
 export interface AppServices {
-  config: Pick<Config, 'twin' | 'presence'>;
+  config: Config;
   messenger: DeviceMessenger;
   deviceSessions: DeviceSessions;
+  /** The platform's and every module's metrics (`metrics[section]`). */
+  metrics: Metrics;
 }

@@ -1,5 +1,5 @@
+import type { Config } from './config.js';
 import type { SessionRunner } from './db/tenant-session.js';
-import { presenceEvaluatorWorker } from './modules/connectivity/evaluator.js';
 import type { Logger } from './logger.js';
 import type { AppServices } from './services.js';
 
@@ -11,12 +11,14 @@ import type { AppServices } from './services.js';
 export interface PeriodicWorker {
   name: string;
   /** From configuration, so operators can tune it (e.g. the presence evaluator's cadence). */
-  intervalMs(config: AppServices['config']): number;
+  intervalMs(config: Config): number;
   run(context: { runner: SessionRunner; services: AppServices; logger: Logger; now: Date }): Promise<void>;
 }
 
-/** Every module's workers; a module adds its worker here (one line each). */
-export const periodicWorkers: PeriodicWorker[] = [presenceEvaluatorWorker];
+/** Declares a worker (a module lists it in its descriptor's `workers`). */
+export function defineWorker(worker: PeriodicWorker): PeriodicWorker {
+  return worker;
+}
 
 export interface WorkerHandle {
   /** Runs every worker once now and waits for it (tests use this instead of sleeping). */

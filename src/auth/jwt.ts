@@ -2,7 +2,7 @@ import { createRemoteJWKSet, jwtVerify, SignJWT, errors as joseErrors, type JWTV
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import type { Role } from '../db/tenant-session.js';
-import { idSchema } from '../domain/ids.js';
+import { idSchema } from '../kernel/ids.js';
 
 /** The caller, as proven by a verified token. */
 export interface Principal {

@@ -1,30 +1,4 @@
-/** Prisma's "unique constraint failed" (P2002), also when the driver adapter reports a 23505. */
-export function isUniqueViolation(error: unknown): boolean {
-  return hasCode(error, 'P2002') || hasCause(error, '23505');
-}
-
-/** Prisma's "foreign key constraint failed" (P2003) or a raw 23503. */
-export function isForeignKeyViolation(error: unknown): boolean {
-  return hasCode(error, 'P2003') || hasCause(error, '23503');
-}
-
-/** A CHECK constraint violation (23514); the constraint name tells which rule. */
-export function checkViolationConstraint(error: unknown): string | null {
-  const text = error instanceof Error ? error.message : '';
-  if (!hasCause(error, '23514') && !/check constraint/i.test(text)) return null;
-  const match = /constraint "?([A-Za-z0-9_]+)"?/.exec(text);
-  return match?.[1] ?? 'unknown';
-}
-
-function hasCode(error: unknown, code: string): boolean {
-  return typeof error === 'object' && error !== null && 'code' in error && (error as { code: unknown }).code === code;
-}
-
-function hasCause(error: unknown, sqlState: string): boolean {
-  const text = error instanceof Error ? `${error.message} ${JSON.stringify(error)}` : '';
-  return text.includes(sqlState);
-}
-
+/** Errors that mean "the database cannot do this right now": classified here once for the retry loops. */
 const TRANSIENT_PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028', 'P2034']);
 const TRANSIENT_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '40001', '40P01']);
 const TRANSIENT_ADAPTER_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed', 'SocketTimeout', 'TooManyConnections', 'TransactionWriteConflict']);

@@ -2,17 +2,10 @@ import type { Prisma } from '../generated/prisma/client.js';
 import type { EventBus } from '../events/pubsub.js';
 import type { PulseEventName, PulseEvents } from '../events/events.js';
 import type { Logger } from '../logger.js';
+import type { TenantScope } from '../kernel/scope.js';
 import type { Database } from './database.js';
 
-export type Role = 'customer' | 'operator' | 'iot_service';
-
-/** Who a transaction acts for. `tenantId` null means "no tenant": RLS then shows nothing. */
-export interface TenantScope {
-  tenantId: string | null;
-  role: Role;
-  /** The JWT `sub`, the device id, or a worker name: recorded as the actor of writes. */
-  actorId: string | null;
-}
+export type { Role, TenantScope } from '../kernel/scope.js';
 
 export type Tx = Prisma.TransactionClient;
 
@@ -30,10 +23,21 @@ export interface TenantSession {
    * work is committed, so a side effect outside the database (an MQTT publish) must not undo it.
    */
   afterCommit(task: () => Promise<void>): void;
+  /**
+   * Runs `work` in a savepoint. If it throws, its statements are rolled back to the savepoint and
+   * the events and after-commit tasks it queued are dropped; the transaction stays usable (a
+   * failed statement no longer aborts it), so the rest of the operation still runs and commits.
+   */
+  savepoint<T>(work: () => Promise<T>): Promise<T>;
 }
 
 export interface SessionRunner {
   run<T>(scope: TenantScope, work: (session: TenantSession) => Promise<T>): Promise<T>;
+}
+
+/** A savepoint's work failed after its statements were rolled back; carries the original error. */
+class SavepointRollback {
+  constructor(readonly error: unknown) {}
 }
 
 const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 30_000 } as const;
@@ -44,8 +48,9 @@ export function createSessionRunner(database: Database, events: EventBus, logger
     async run(scope, work) {
       const queued: Array<() => void> = [];
       const afterCommitTasks: Array<() => Promise<void>> = [];
+      let savepoints = 0;
       const result = await database.prisma.$transaction(async (db) => {
-        await applyScope(db, scope, database.assumeRole);
+        await scopeStatement(db, scope, database.assumeRole);
         return work({
           db,
           scope,
@@ -54,6 +59,26 @@ export function createSessionRunner(database: Database, events: EventBus, logger
           },
           afterCommit(task) {
             afterCommitTasks.push(task);
+          },
+          async savepoint(inner) {
+            // Names are unique per transaction, so nested savepoints unwind independently.
+            const name = `pulse_sp_${(savepoints += 1)}`;
+            const marks = { events: queued.length, tasks: afterCommitTasks.length };
+            await db.$executeRawUnsafe(`SAVEPOINT ${name}`);
+            let outcome: { value: Awaited<ReturnType<typeof inner>> } | SavepointRollback;
+            try {
+              outcome = { value: await inner() };
+            } catch (error) {
+              outcome = new SavepointRollback(error);
+            }
+            if (outcome instanceof SavepointRollback) {
+              await db.$executeRawUnsafe(`ROLLBACK TO SAVEPOINT ${name}`);
+              queued.length = marks.events;
+              afterCommitTasks.length = marks.tasks;
+              throw outcome.error;
+            }
+            await db.$executeRawUnsafe(`RELEASE SAVEPOINT ${name}`);
+            return outcome.value;
           },
         });
       }, TRANSACTION_OPTIONS);
@@ -76,14 +101,6 @@ export function createSessionRunner(database: Database, events: EventBus, logger
   };
 }
 
-/**
- * Sets tenant, role and actor transaction-locally (`is_local = true`), so nothing leaks to the
- * next user of the pooled connection. Switching role is `set_config('role', ...)`: the same as
- * SET LOCAL ROLE, in the same round trip.
- */
-async function applyScope(db: Tx, scope: TenantScope, assumeRole: string | null): Promise<void> {
-  await scopeStatement(db, scope, assumeRole);
-}
 
 /**
  * A session for work that must not hold a transaction open (resolving subscription events):
@@ -120,9 +137,16 @@ export function perQuerySession(database: Database, scope: TenantScope): TenantS
     afterCommit() {
       throw new Error('perQuerySession has no transaction to commit: open one with SessionRunner.run');
     },
+    // Each query is its own transaction already: there is nothing to roll back to.
+    savepoint: (work) => work(),
   };
 }
 
+/**
+ * Sets tenant, role and actor transaction-locally (`is_local = true`), so nothing leaks to the
+ * next user of the pooled connection. Switching role is `set_config('role', ...)`: the same as
+ * SET LOCAL ROLE, in the same round trip.
+ */
 function scopeStatement(db: Tx | Database['prisma'], scope: TenantScope, assumeRole: string | null) {
   const tenant = scope.tenantId ?? '';
   const actor = scope.actorId ?? '';

@@ -1,30 +1,19 @@
 /**
- * The one typed map of events that cross from writers to subscribers. Payloads are plain JSON
- * (they may travel through Redis) and carry keys, not records: subscription resolvers re-fetch
- * the record in the subscriber's own tenant transaction, so nested selections stay correct.
- * Every channel is keyed by tenant, so a subscriber can only ever listen to its own tenant.
+ * The one typed map of events that cross from writers to subscribers. Empty here: each module
+ * adds its events by declaration merging in its own `events.ts`, e.g.
+ * `declare module '../../events/events.js' { interface PulseEvents { deviceChanged: {...} } }`.
+ *
+ * Payloads are plain JSON (they may travel through Redis) and carry keys, not records:
+ * subscription resolvers re-fetch the record in the subscriber's own tenant transaction, so nested
+ * selections stay correct. Every channel is keyed by tenant (`tenantId` is required), so a
+ * subscriber can only ever listen to its own tenant.
  */
-export interface PulseEvents {
-  deviceChanged: { tenantId: string; deviceId: string; change: 'REGISTERED' | 'UPDATED' | 'DECOMMISSIONED' };
-  deviceConnectivityChanged: {
-    tenantId: string;
-    deviceId: string;
-    eventId: string;
-    previousStatus: string;
-    status: string;
-    reason: string;
-    occurredAt: string;
-  };
-  deviceTwinChanged: {
-    tenantId: string;
-    deviceId: string;
-    direction: 'DESIRED' | 'REPORTED';
-    desiredVersion: number;
-    reportedVersion: number;
-    occurredAt: string;
-    /** The twin's sync status right after this change (a later change may have moved it on). */
-    syncStatus?: 'IN_SYNC' | 'PENDING' | 'STALE';
-  };
-}
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface PulseEvents {}
 
-export type PulseEventName = keyof PulseEvents;
+export type PulseEventName = keyof PulseEvents & string;
+
+/** What every event payload carries: the tenant whose channel it travels on. */
+export interface TenantEvent {
+  tenantId: string;
+}

@@ -5,7 +5,7 @@ import RelayPlugin from '@pothos/plugin-relay';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type PrismaTypes from '../generated/pothos-prisma-types.js';
 import { getDatamodel } from '../generated/pothos-prisma-types.js';
-import type { JsonValue } from '../domain/json.js';
+import type { JsonValue } from '../kernel/json.js';
 import type { GraphQLContext } from './context.js';
 
 /** The one schema builder: plugins and context type are declared here and nowhere else. */

@@ -18,6 +18,11 @@ export interface GraphQLContext {
   events: EventBus;
   services: AppServices;
   logger: Logger;
+  /**
+   * Set when the operation's only mutation field answered with a typed error: its transaction is
+   * rolled back instead of committed (see graphql/mutation-savepoints.ts).
+   */
+  rollbackRequested?: boolean;
 }
 
 export function scopeOf(principal: Principal): TenantScope {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import { AuthenticationError } from '../auth/jwt.js';
-import { DomainError, ForbiddenError, ValidationError } from '../domain/errors.js';
+import { DomainError, ForbiddenError, ValidationError } from '../kernel/errors.js';
 import type { Logger } from '../logger.js';
 
 /**

@@ -1,4 +1,4 @@
-import { AlreadyExistsError, DomainError, NotFoundError, ValidationError } from '../domain/errors.js';
+import { AlreadyExistsError, DomainError, NotFoundError, ValidationError } from '../kernel/errors.js';
 import { builder } from './builder.js';
 
 /** Every error a client can handle implements this interface. */

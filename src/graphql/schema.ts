@@ -1,22 +1,22 @@
-import { lexicographicSortSchema, printSchema } from 'graphql';
+import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { builder } from './builder.js';
 import './scalars.js';
 import './errors.js';
-import '../modules/devices/schema.js';
-import '../modules/devices/mutations.js';
-import '../modules/devices/subscriptions.js';
-import '../modules/sites/schema.js';
-import '../modules/connectivity/schema.js';
-import '../modules/connectivity/subscriptions.js';
-import '../modules/connections/schema.js';
-import '../modules/twin/schema.js';
-import '../modules/twin/mutations.js';
-import '../modules/twin/subscriptions.js';
+import { runMutationFieldsInSavepoints } from './mutation-savepoints.js';
 
-/** The executable schema; module files above register their types and root fields on import. */
-export const schema = builder.toSchema();
+let built: GraphQLSchema | undefined;
+
+/**
+ * The executable schema. Modules register their types and root fields when their schema files
+ * are imported (the module composition imports them first); Pothos builds one schema per builder,
+ * so the result is kept.
+ */
+export function buildSchema(): GraphQLSchema {
+  built ??= runMutationFieldsInSavepoints(builder.toSchema());
+  return built;
+}
 
 /** The SDL as committed in `schema.graphql`: sorted, so diffs show real changes only. */
-export function printPulseSchema(): string {
+export function printSchemaSdl(schema: GraphQLSchema): string {
   return `${printSchema(lexicographicSortSchema(schema))}\n`;
 }

@@ -12,7 +12,8 @@ class RollbackWithResult {
  * Runs each query or mutation in exactly one tenant transaction: every resolver's database work
  * shares it (not a transaction per query), and events it queued are delivered after commit.
  * A mutation that ends with an unexpected error is rolled back whole, so a client never sees
- * half of a mutation applied; typed domain errors are data and commit nothing by construction.
+ * half of a mutation applied. A typed error result is data, yet its field's work is undone too:
+ * the whole transaction when the field is alone, its savepoint otherwise (mutation-savepoints.ts).
  */
 export function useTenantTransaction(runner: SessionRunner): Plugin<GraphQLContext> {
   return {
@@ -24,7 +25,7 @@ export function useTenantTransaction(runner: SessionRunner): Plugin<GraphQLConte
           return await runner.run(context.scope, async (session) => {
             context.session = session;
             const result = (await executeFn(args)) as ExecutionResult;
-            if (isMutation && result.errors?.length) throw new RollbackWithResult(result);
+            if (isMutation && (result.errors?.length || context.rollbackRequested)) throw new RollbackWithResult(result);
             return result;
           });
         } catch (error) {

@@ -1,5 +1,5 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, type GraphQLSchema } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { AuthenticationError, type TokenVerifier } from '../auth/jwt.js';
 import type { Config } from '../config.js';
@@ -13,10 +13,10 @@ import { scopeOf, type GraphQLContext } from './context.js';
 import { createErrorMasker } from './error-masking.js';
 import { useOperationMetrics } from './metrics-plugin.js';
 import { RateLimiter } from './rate-limit.js';
-import { schema } from './schema.js';
 import { useTenantTransaction } from './tenant-transaction-plugin.js';
 
 export interface YogaDeps {
+  schema: GraphQLSchema;
   config: Pick<Config, 'graphql' | 'nodeEnv'>;
   database: Database;
   runner: SessionRunner;
@@ -54,7 +54,7 @@ export function createPulseYoga(deps: YogaDeps): PulseYoga {
     plugins.push({ onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule) });
   }
   return createYoga<Record<string, unknown>, GraphQLContext>({
-    schema,
+    schema: deps.schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
     // Unexpected errors are logged once, with their id, by the masker; yoga's own logging would repeat them.

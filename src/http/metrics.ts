@@ -1,10 +1,31 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** The process's Prometheus metrics; one registry per app so several apps can share a test process. */
-export function createMetrics() {
+/**
+ * Each module's metrics, by section key. Empty here: a module adds its own by declaration merging
+ * next to its {@link MetricsSection}, e.g. `interface ModuleMetrics { presence: PresenceMetrics }`.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface ModuleMetrics {}
+
+/** A module's metrics, created on the app's registry (one registry per app, so tests can run several). */
+export interface MetricsSection<K extends keyof ModuleMetrics = keyof ModuleMetrics> {
+  key: K;
+  create(registry: Registry): ModuleMetrics[K];
+}
+
+export function defineMetrics<K extends keyof ModuleMetrics>(section: MetricsSection<K>): MetricsSection<K> {
+  return section;
+}
+
+/** The platform's metrics and every module's section (`metrics[key]`). */
+export function createMetrics(modules: ReadonlyArray<{ metrics?: MetricsSection }> = []) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'pulse_' });
+  const sections = Object.fromEntries(
+    modules.flatMap((module) => (module.metrics ? [[module.metrics.key, module.metrics.create(registry)]] : [])),
+  ) as unknown as ModuleMetrics;
   return {
+    ...sections,
     registry,
     graphqlOperations: new Counter({
       name: 'pulse_graphql_operations_total',

@@ -1,19 +1,21 @@
 import type { MqttClient } from 'mqtt';
-import type { SessionRunner, TenantScope, TenantSession } from '../db/tenant-session.js';
+import type { SessionRunner, TenantSession } from '../db/tenant-session.js';
+import { serviceScope } from '../kernel/scope.js';
 import type { Metrics } from '../http/metrics.js';
 import type { Logger } from '../logger.js';
 import type { AppServices } from '../services.js';
 import { isTransientDatabaseError } from '../db/prisma-errors.js';
 import { holdAcksUntilCommitted, type HeldMessage } from './ack-after-commit.js';
 import { decodePayload } from './codec.js';
-import type { IngestHandler, IngestOutcome, InboundMessage } from './ingest.js';
-import { ingestSubscriptions, parseDeviceTopic, type InboundKind } from './topics.js';
+import type { InboundTopic, IngestOutcome, InboundMessage } from './ingest.js';
+import type { TopicTable } from './topics.js';
 
 export interface BridgeOptions {
   client: MqttClient;
   runner: SessionRunner;
   services: AppServices;
-  handlers: Partial<{ [K in InboundKind]: IngestHandler<K> }>;
+  /** The modules' topics: where a message goes, its payload schema and its handler. */
+  topics: TopicTable;
   metrics: Metrics;
   logger: Logger;
   /** `$share/<group>/` so several instances split the device traffic (Mosquitto 2, EMQX, HiveMQ). */
@@ -50,7 +52,7 @@ export interface Bridge {
   stop(): Promise<void>;
 }
 
-const INGEST_SCOPE: TenantScope = { tenantId: null, role: 'iot_service', actorId: 'mqtt-ingest' };
+const INGEST_SCOPE = serviceScope('mqtt-ingest');
 
 interface Lane {
   queue: Pending[];
@@ -76,7 +78,7 @@ interface Pending {
  * and acknowledged (dropped); nothing a device sends can stop the loop.
  */
 export async function startBridge(options: BridgeOptions): Promise<Bridge> {
-  const { client, runner, services, handlers, metrics } = options;
+  const { client, runner, services, topics, metrics } = options;
   const log = options.logger.child({ module: 'mqtt-bridge' });
   const maxBatch = options.maxBatch ?? 200;
   /** Set by stop(): a lane waiting for the database gives up; its messages stay unacknowledged for redelivery. */
@@ -103,13 +105,13 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   };
 
   const accept = (held: HeldMessage) => {
-    const topic = parseDeviceTopic(held.packet.topic);
+    const topic = topics.parse(held.packet.topic);
     if (!topic.ok) return reject(held, 'unknown', topic.reason, held.packet.topic.slice(0, 200));
-    if (topic.kind === 'twinDesired' || topic.kind === 'command') return reject(held, topic.kind, 'OUTBOUND_TOPIC', 'server-to-device topic');
-    const kind: InboundKind = topic.kind;
-    if (!handlers[kind]) return reject(held, kind, 'NO_HANDLER', `no handler for ${kind}`);
+    if (topic.direction === 'outbound') return reject(held, topic.kind, 'OUTBOUND_TOPIC', 'server-to-device topic');
+    const kind = topic.kind;
+    const inbound = topics.inboundTopic(kind)!;
     const raw = held.packet.payload;
-    const decoded = decodePayload(kind, typeof raw === 'string' ? Buffer.from(raw) : raw, { maxBytes: options.maxPayloadBytes });
+    const decoded = decodePayload(inbound.payload, typeof raw === 'string' ? Buffer.from(raw) : raw, { maxBytes: options.maxPayloadBytes });
     if (!decoded.ok) return reject(held, kind, decoded.reason, decoded.detail);
     const lane = laneOf(topic.tenantId, topic.deviceId);
     lane.queue.push({
@@ -118,7 +120,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
         kind,
         tenantId: topic.tenantId,
         deviceId: topic.deviceId,
-        ...('commandId' in topic && { commandId: topic.commandId }),
+        params: topic.params,
         payload: decoded.value,
         receivedAt: new Date(),
         redelivered: held.packet.dup,
@@ -129,9 +131,10 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     });
   };
 
+  const handlerOf = (kind: string) => topics.inboundTopic(kind) as InboundTopic;
+
   const apply = async (session: TenantSession, message: InboundMessage): Promise<IngestOutcome> => {
-    const handler = handlers[message.kind] as IngestHandler | undefined;
-    return handler!.handle(session, message, services);
+    return handlerOf(message.kind).handle(session, message, services);
   };
 
   /**
@@ -143,12 +146,12 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     const outcomes: IngestOutcome[] = [];
     for (let start = 0; start < batch.length; ) {
       const kind = batch[start]!.message.kind;
-      const handler = handlers[kind] as IngestHandler | undefined;
+      const handler = handlerOf(kind);
       let end = start + 1;
-      if (handler?.handleMany) while (end < batch.length && batch[end]!.message.kind === kind) end += 1;
+      if (handler.handleMany) while (end < batch.length && batch[end]!.message.kind === kind) end += 1;
       if (end - start > 1) {
         const run = batch.slice(start, end).map((item) => item.message);
-        const results = await handler!.handleMany!(session, run, services);
+        const results = await handler.handleMany!(session, run, services);
         if (results.length !== run.length) throw new Error(`${kind} handleMany returned ${results.length} outcomes for ${run.length} messages`);
         outcomes.push(...results);
       } else {
@@ -234,7 +237,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   // (a persistent session's backlog) are delivered now.
   const gate = holdAcksUntilCommitted(client);
   gate.attach(accept);
-  const filters = ingestSubscriptions(options.sharedGroup);
+  const filters = topics.ingestSubscriptions(options.sharedGroup);
   await client.subscribeAsync(filters, { qos: 1 });
   log.info({ filters }, 'subscribed to device topics');
 

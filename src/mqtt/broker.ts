@@ -8,17 +8,10 @@ import type { EventEmitter } from 'node:events';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { Aedes, type AuthErrorCode, type AuthenticateError, type Client, type ConnectPacket } from 'aedes';
 import type { Logger } from 'pino';
+import { withTimeout } from '../kernel/timeouts.js';
 import { decodePayload } from './codec.js';
-import {
-  buildTopic,
-  deviceMayPublish,
-  deviceMaySubscribe,
-  deviceTopicPrefix,
-  isValidId,
-  parseDeviceTopic,
-  serviceMayPublish,
-  serviceMaySubscribe,
-} from './topics.js';
+import type { DeviceWill } from './ingest.js';
+import { deviceTopic, deviceTopicPrefix, isValidId, serviceMayPublish, serviceMaySubscribe, type TopicTable } from './topics.js';
 
 /** A device identity, as resolved from its credentials. */
 export interface DeviceIdentity {
@@ -36,6 +29,10 @@ export interface EmbeddedBrokerOptions {
   authenticateDevice: (username: string, password: Buffer) => Promise<DeviceIdentity | null>;
   /** The API server's own principal (ingest, command sender): full access under `pulse/`. */
   serviceCredentials: { username: string; password: string };
+  /** The modules' topics: what a device may publish and subscribe to. */
+  topics: TopicTable;
+  /** The will a device may leave (its offline status); without one, a CONNECT with a will is refused. */
+  deviceWill?: DeviceWill;
   /** Bound on `authenticateDevice`; a stuck database must not hold sockets paused forever. Default 10 s. */
   authTimeoutMs?: number;
 }
@@ -69,14 +66,6 @@ function secretEquals(a: Buffer, b: Buffer): boolean {
   return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`authenticateDevice timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 /**
  * Starts Aedes behind a `net.Server` on `port` (0 for a free one) and resolves once it listens.
  * Devices may only touch their own `pulse/{tenant}/{device}/` prefix; the service principal may
@@ -84,6 +73,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
  */
 export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
   const log = options.logger.child({ module: 'mqtt-broker' });
+  const { topics, deviceWill } = options;
   const authTimeoutMs = options.authTimeoutMs ?? 10_000;
   const serviceUser = Buffer.from(options.serviceCredentials.username);
   const servicePassword = Buffer.from(options.serviceCredentials.password);
@@ -101,7 +91,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     }
     let identity: DeviceIdentity | null;
     try {
-      identity = await withTimeout(options.authenticateDevice(username, password), authTimeoutMs);
+      identity = await withTimeout(options.authenticateDevice(username, password), authTimeoutMs, 'authenticateDevice');
     } catch (error) {
       // Not the device's fault: SERVER_UNAVAILABLE tells it to retry rather than to re-provision.
       log.error({ err: error, username, clientId: client.id }, 'device authentication failed with an error');
@@ -134,13 +124,13 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     if (will) {
       // The Will Message is published on the device's behalf ([MQTT-3.1.2-8]): it must be its own
       // status topic with a status payload saying it went offline.
-      if (will.topic !== buildTopic.status(principal.tenantId, principal.deviceId)) {
-        return { refused: NOT_AUTHORIZED, why: 'will topic must be the device status topic' };
+      if (!deviceWill || will.topic !== deviceTopic(principal.tenantId, principal.deviceId, deviceWill.topic)) {
+        return { refused: NOT_AUTHORIZED, why: `will topic must be the device's ${deviceWill?.topic ?? '(none)'} topic` };
       }
       const payload = typeof will.payload === 'string' ? Buffer.from(will.payload) : will.payload;
-      const decoded = decodePayload('status', payload, { maxBytes: 4096 });
-      if (!decoded.ok || decoded.value.state !== 'offline') {
-        return { refused: NOT_AUTHORIZED, why: 'will payload must be a status with state "offline"' };
+      const decoded = decodePayload(deviceWill.payload, payload, { maxBytes: 4096 });
+      if (!decoded.ok || !deviceWill.accepts(decoded.value)) {
+        return { refused: NOT_AUTHORIZED, why: `will payload must be ${deviceWill.description}` };
       }
     }
     return null;
@@ -175,13 +165,13 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       if (packet.topic.startsWith('$')) return refuse('topics starting with $ are reserved to the broker');
       if (client === null) {
         // A will re-published by the broker after a restart; it was checked at CONNECT.
-        const parsed = parseDeviceTopic(packet.topic);
-        return parsed.ok && parsed.kind === 'status' ? callback(null) : refuse('not a status will');
+        const parsed = topics.parse(packet.topic);
+        return parsed.ok && deviceWill && parsed.kind === deviceWill.kind ? callback(null) : refuse('not a device will');
       }
       const principal = principals.get(client);
       if (principal === undefined) return refuse('no principal');
       if (principal.kind === 'service') return serviceMayPublish(packet.topic) ? callback(null) : refuse('outside pulse/');
-      if (deviceMayPublish(principal.tenantId, principal.deviceId, packet.topic)) return callback(null);
+      if (topics.deviceMayPublish(principal.tenantId, principal.deviceId, packet.topic)) return callback(null);
       log.warn({ tenantId: principal.tenantId, deviceId: principal.deviceId, topic: packet.topic }, 'device publish refused');
       return refuse('not an inbound topic of this device');
     },
@@ -191,7 +181,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       const allowed =
         principal?.kind === 'service'
           ? serviceMaySubscribe(subscription.topic)
-          : principal?.kind === 'device' && deviceMaySubscribe(principal.tenantId, principal.deviceId, subscription.topic);
+          : principal?.kind === 'device' && topics.deviceMaySubscribe(principal.tenantId, principal.deviceId, subscription.topic);
       if (allowed) return callback(null, subscription);
       log.warn({ clientId: client.id, filter: subscription.topic }, 'subscription refused');
       // A null subscription is granted 0x80 (Failure) in the SUBACK, [MQTT-3.9.3-2]; the client stays connected.

@@ -4,123 +4,19 @@
  * reason, so the ingest loop can count, log and drop bad input without ever crashing.
  */
 import { z } from 'zod';
-import type { InboundKind } from './topics.js';
 
 /** Default cap on a payload's size; a 1,024-station registration list fits with room to spare. */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024;
 /** Default cap on `{`/`[` nesting; legitimate twin documents are shallow, parsers and mergers recurse. */
 export const DEFAULT_MAX_JSON_DEPTH = 32;
 
-const MAX_METRICS = 256;
-const MAX_STATIONS = 1024;
-
-/** ISO-8601 with an offset, or epoch milliseconds; both become a `Date`. */
-const timestamp = z
+/** ISO-8601 with an offset, or epoch milliseconds; both become a `Date`. For payload schemas. */
+export const payloadTimestamp = z
   .union([z.iso.datetime({ offset: true }), z.number().int().min(0).max(8.64e15)])
   .transform((value) => new Date(value));
 
-/** Any JSON object (not array, not null) — twin documents and ack results. */
-const jsonObject = z.record(z.string(), z.json());
-
-export const statusPayloadSchema = z.object({
-  state: z.enum(['online', 'offline']),
-  sessionId: z.string().min(1).max(128).optional(),
-  ts: timestamp.optional(),
-});
-
-/** Unknown keys (extra metrics some firmware sends) are accepted and stripped, not rejected. */
-export const heartbeatPayloadSchema = z.object({
-  ts: timestamp.optional(),
-  uptimeS: z.number().min(0).optional(),
-});
-
-export const metricNameSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'metric names match ^[A-Za-z0-9_.:-]{1,64}$');
-
-export const telemetryPayloadSchema = z.object({
-  ts: timestamp.optional(),
-  // z.number() rejects ±Infinity and NaN, which JSON.parse yields for e.g. 1e400.
-  metrics: z
-    .record(metricNameSchema, z.number())
-    .refine((metrics) => Object.keys(metrics).length <= MAX_METRICS, `at most ${MAX_METRICS} metrics`),
-});
-
-export const twinReportedPayloadSchema = z.object({
-  state: jsonObject,
-  mode: z.enum(['merge', 'replace']).default('merge'),
-  version: z.number().int().min(0).optional(),
-});
-
-export const commandAckPayloadSchema = z.object({
-  status: z.enum(['delivered', 'failed']),
-  result: jsonObject.optional(),
-  error: z.string().max(4096).optional(),
-});
-
-/**
- * Normalises a MAC address to lower-case colon form (`aa:bb:cc:dd:ee:ff`) from colon, dash,
- * Cisco dotted or bare hex notation; `null` when it is not a 48-bit MAC.
- */
-export function normalizeMac(input: string): string | null {
-  if (input.length > 17) return null;
-  const hex = /^[0-9A-Fa-f]{2}([:-]?)[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}$/.test(input)
-    ? input.replace(/[:-]/g, '')
-    : /^[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}$/.test(input)
-      ? input.replace(/\./g, '')
-      : null;
-  return hex === null ? null : hex.toLowerCase().replace(/(..)(?!$)/g, '$1:');
-}
-
-const macSchema = z.string().transform((value, ctx) => {
-  const mac = normalizeMac(value);
-  if (mac === null) {
-    ctx.addIssue({ code: 'custom', message: 'not a 48-bit MAC address' });
-    return z.NEVER;
-  }
-  return mac;
-});
-
-export const wirelessStationSchema = z.object({
-  mac: macSchema,
-  signalDbm: z.number().min(-200).max(50).optional(),
-  snrDb: z.number().min(-50).max(150).optional(),
-  txRate: z.number().min(0).max(1e6).optional(),
-  rxRate: z.number().min(0).max(1e6).optional(),
-  ccq: z.number().min(0).max(100).optional(),
-});
-
-export const wirelessRegistrationsPayloadSchema = z.object({
-  ts: timestamp.optional(),
-  interface: z.string().min(1).max(64).optional(),
-  stations: z.array(wirelessStationSchema).max(MAX_STATIONS),
-});
-
-export type StatusPayload = z.output<typeof statusPayloadSchema>;
-export type HeartbeatPayload = z.output<typeof heartbeatPayloadSchema>;
-export type TelemetryPayload = z.output<typeof telemetryPayloadSchema>;
-export type TwinReportedPayload = z.output<typeof twinReportedPayloadSchema>;
-export type CommandAckPayload = z.output<typeof commandAckPayloadSchema>;
-export type WirelessStation = z.output<typeof wirelessStationSchema>;
-export type WirelessRegistrationsPayload = z.output<typeof wirelessRegistrationsPayloadSchema>;
-
-/** The decoded payload type for each inbound topic kind. */
-export interface PayloadByKind {
-  status: StatusPayload;
-  heartbeat: HeartbeatPayload;
-  telemetry: TelemetryPayload;
-  twinReported: TwinReportedPayload;
-  commandAck: CommandAckPayload;
-  wirelessRegistrations: WirelessRegistrationsPayload;
-}
-
-/** The schema for each inbound topic kind. */
-export const payloadSchemas: { readonly [K in InboundKind]: z.ZodType<PayloadByKind[K], unknown> } = {
-  status: statusPayloadSchema,
-  heartbeat: heartbeatPayloadSchema,
-  telemetry: telemetryPayloadSchema,
-  twinReported: twinReportedPayloadSchema,
-  commandAck: commandAckPayloadSchema,
-  wirelessRegistrations: wirelessRegistrationsPayloadSchema,
-};
+/** Any JSON object (not array, not null) — twin documents and ack results. For payload schemas. */
+export const jsonObjectSchema = z.record(z.string(), z.json());
 
 export type DecodeFailureReason = 'TOO_LARGE' | 'NOT_UTF8' | 'NOT_JSON' | 'INVALID';
 
@@ -168,11 +64,7 @@ function describeIssues(error: z.ZodError): string {
  * first, then UTF-8, nesting depth, JSON syntax and finally the kind's schema. `__proto__` keys are
  * refused anywhere in the document so no later merge can be tricked into prototype pollution.
  */
-export function decodePayload<K extends InboundKind>(
-  kind: K,
-  payload: Uint8Array,
-  options: DecodeOptions = {},
-): DecodeResult<PayloadByKind[K]> {
+export function decodePayload<T>(schema: z.ZodType<T, unknown>, payload: Uint8Array, options: DecodeOptions = {}): DecodeResult<T> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
   const maxDepth = options.maxDepth ?? DEFAULT_MAX_JSON_DEPTH;
   try {
@@ -208,8 +100,6 @@ export function decodePayload<K extends InboundKind>(
       return { ok: false, reason: 'NOT_JSON', detail: error instanceof Error ? error.message.slice(0, 200) : 'unparsable' };
     }
     if (forbiddenKey) return { ok: false, reason: 'INVALID', detail: 'the key "__proto__" is not allowed' };
-    const schema = Object.hasOwn(payloadSchemas, kind) ? payloadSchemas[kind] : undefined;
-    if (schema === undefined) return { ok: false, reason: 'INVALID', detail: `no payload schema for kind ${String(kind)}` };
     const parsed = schema.safeParse(json);
     return parsed.success
       ? { ok: true, value: parsed.data }

@@ -1,9 +1,10 @@
 import { describe, expect, test } from 'vitest';
-import { ConfigError, DEVELOPMENT_JWT_SECRET, loadConfig } from '../../src/config.js';
+import { ConfigError, DEVELOPMENT_JWT_SECRET } from '../../src/config.js';
+import { loadPulseConfig } from '../../src/server.js';
 
 describe('configuration', () => {
   test('no configuration is the embedded default with the development secret', () => {
-    const config = loadConfig({});
+    const config = loadPulseConfig({});
     expect(config.http.port).toBe(4000);
     expect(config.database).toEqual({ kind: 'pglite', dataDir: './data' });
     expect(config.mqtt).toEqual({ kind: 'embedded', port: 1883 });
@@ -12,12 +13,12 @@ describe('configuration', () => {
   });
 
   test('presence timeouts must be ordered', () => {
-    expect(() => loadConfig({ PRESENCE_STALE_AFTER_SECONDS: '300', PRESENCE_OFFLINE_AFTER_SECONDS: '60' })).toThrow(/PRESENCE_OFFLINE_AFTER_SECONDS/);
-    expect(loadConfig({ PRESENCE_EVALUATOR_INTERVAL_MS: '2500' }).presence.evaluatorIntervalMs).toBe(2_500);
+    expect(() => loadPulseConfig({ PRESENCE_STALE_AFTER_SECONDS: '300', PRESENCE_OFFLINE_AFTER_SECONDS: '60' })).toThrow(/PRESENCE_OFFLINE_AFTER_SECONDS/);
+    expect(loadPulseConfig({ PRESENCE_EVALUATOR_INTERVAL_MS: '2500' }).presence.evaluatorIntervalMs).toBe(2_500);
   });
 
   test('real infrastructure is selected by URLs', () => {
-    const config = loadConfig({
+    const config = loadPulseConfig({
       DATABASE_URL: 'postgres://api@db/pulse',
       MQTT_URL: 'mqtt://broker:1883',
       MQTT_SHARED_GROUP: 'pulse',
@@ -25,7 +26,7 @@ describe('configuration', () => {
       JWT_SECRET: 's'.repeat(40),
     });
     expect(config.database).toMatchObject({ kind: 'postgres', url: 'postgres://api@db/pulse', migrationUrl: 'postgres://api@db/pulse', preparedStatements: true });
-    expect(loadConfig({ DATABASE_URL: 'postgres://api@db/pulse', DATABASE_PREPARED_STATEMENTS: 'false' }).database).toMatchObject({ preparedStatements: false });
+    expect(loadPulseConfig({ DATABASE_URL: 'postgres://api@db/pulse', DATABASE_PREPARED_STATEMENTS: 'false' }).database).toMatchObject({ preparedStatements: false });
     expect(config.mqtt).toMatchObject({ kind: 'external', url: 'mqtt://broker:1883', sharedGroup: 'pulse' });
     expect(config.redisUrl).toBe('redis://redis:6379');
     expect(config.auth).toMatchObject({ kind: 'secret', isDevelopmentSecret: false });
@@ -34,7 +35,7 @@ describe('configuration', () => {
   test('every bad variable is reported at once, by name', () => {
     let error: unknown;
     try {
-      loadConfig({ PORT: 'eighty', DATABASE_URL: 'not a url', JWT_SECRET: 'short', LOG_LEVEL: 'loud', MQTT_SHARED_GROUP: 'a/b' });
+      loadPulseConfig({ PORT: 'eighty', DATABASE_URL: 'not a url', JWT_SECRET: 'short', LOG_LEVEL: 'loud', MQTT_SHARED_GROUP: 'a/b' });
     } catch (caught) {
       error = caught;
     }
@@ -44,6 +45,6 @@ describe('configuration', () => {
   });
 
   test('production refuses to start on the development secret', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET or JWKS_URL/);
+    expect(() => loadPulseConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET or JWKS_URL/);
   });
 });

@@ -1,5 +1,5 @@
 import type { TenantSession } from '../../src/db/tenant-session.js';
-import { NotFoundError, ValidationError } from '../../src/domain/errors.js';
+import { NotFoundError, ValidationError } from '../../src/kernel/errors.js';
 import { storeDataUsage, writeDeviceConnection, type ConnectionValues } from '../../src/modules/connections/service.js';
 import { afterAll, beforeAll, describe, expect, test } from '../harness/fixtures.js';
 import { startTestApp, type TestApp } from '../harness/app.js';

@@ -1,5 +1,5 @@
 import { connectAsync, type MqttClient } from 'mqtt';
-import { buildTopic } from '../../src/mqtt/topics.js';
+import { buildTopic } from '../harness/topics.js';
 import { afterEach } from 'vitest';
 import { afterAll, beforeAll, describe, expect, test } from '../harness/fixtures.js';
 import { startTestApp, type TestApp } from '../harness/app.js';

@@ -1,4 +1,4 @@
-import { buildTopic } from '../../src/mqtt/topics.js';
+import { buildTopic } from '../harness/topics.js';
 import { afterAll, beforeAll, describe, expect, test } from '../harness/fixtures.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { closeClients, deviceClient, keepPresence, presenceOf, publishSettled, registerDevice, status } from './support.js';

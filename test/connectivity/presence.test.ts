@@ -1,6 +1,6 @@
 import { vi } from 'vitest';
 import { evaluatePresence } from '../../src/modules/connectivity/evaluator.js';
-import { buildTopic } from '../../src/mqtt/topics.js';
+import { buildTopic } from '../harness/topics.js';
 import { afterAll, beforeAll, describe, expect, test } from '../harness/fixtures.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { uniqueName } from '../harness/postgres.js';

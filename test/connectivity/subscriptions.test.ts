@@ -1,7 +1,7 @@
 import { createClient, type Client } from 'graphql-ws';
 import { vi } from 'vitest';
 import WebSocket from 'ws';
-import { buildTopic } from '../../src/mqtt/topics.js';
+import { buildTopic } from '../harness/topics.js';
 import { afterAll, beforeAll, describe, expect, test } from '../harness/fixtures.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { closeClients, deviceClient, keepPresence, publishSettled, registerDevice, startMosquitto, status, type OwnMosquitto } from './support.js';

@@ -97,7 +97,7 @@ describe('migration runner on PGlite', () => {
 
 describe('start-up', () => {
   test('refuses to start on a database with a failed migration recorded, naming it', async () => {
-    const { loadConfig } = await import('../../src/config.js');
+    const { loadPulseConfig } = await import('../../src/server.js');
     const { createLogger } = await import('../../src/logger.js');
     const { startPulse } = await import('../../src/server.js');
     const database = await freshDatabase();
@@ -107,7 +107,7 @@ describe('start-up', () => {
         "INSERT INTO _prisma_migrations (id, checksum, migration_name, logs) VALUES (gen_random_uuid()::text, 'x', '29991231000000_half_done', 'boom')",
       );
     });
-    const config = loadConfig({ DATABASE_URL: database.ownerUrl, MQTT_URL: 'mqtt://127.0.0.1:1', PORT: '0', JWT_SECRET: 's'.repeat(40), LOG_LEVEL: 'silent' });
+    const config = loadPulseConfig({ DATABASE_URL: database.ownerUrl, MQTT_URL: 'mqtt://127.0.0.1:1', PORT: '0', JWT_SECRET: 's'.repeat(40), LOG_LEVEL: 'silent' });
     await expect(startPulse(config, createLogger('silent'))).rejects.toThrow(/29991231000000_half_done failed earlier/);
   });
 });

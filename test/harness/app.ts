@@ -1,9 +1,9 @@
 import { inject } from 'vitest';
 import { mintToken } from '../../src/auth/jwt.js';
-import { loadConfig, type Config } from '../../src/config.js';
+import type { Config } from '../../src/config.js';
 import type { Role } from '../../src/db/tenant-session.js';
 import { createLogger } from '../../src/logger.js';
-import { startPulse, type RunningPulse, type StartOptions } from '../../src/server.js';
+import { loadPulseConfig, startPulse, type RunningPulse, type StartOptions } from '../../src/server.js';
 import { startMosquitto, type OwnMosquitto } from './mosquitto.js';
 import { uniqueName } from './postgres.js';
 
@@ -36,7 +36,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: St
   const database = inject('database');
   // An explicit MQTT_URL (own broker, or '' for the embedded one) wins; else a private Mosquitto.
   const mosquitto: OwnMosquitto | undefined = 'MQTT_URL' in env || SHARED_MQTT_URL ? undefined : await startMosquitto();
-  const config = loadConfig({
+  const config = loadPulseConfig({
     NODE_ENV: 'test',
     PORT: '0',
     HOST: '127.0.0.1',

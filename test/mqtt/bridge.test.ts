@@ -1,5 +1,5 @@
 import { vi } from 'vitest';
-import { buildTopic } from '../../src/mqtt/topics.js';
+import { buildTopic } from '../harness/topics.js';
 import { afterAll, beforeAll, describe, expect, test } from '../harness/fixtures.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { uniqueName } from '../harness/postgres.js';

@@ -11,7 +11,8 @@ import {
   type DeviceCredentials,
 } from '../../src/auth/device-credentials.js';
 import { startEmbeddedBroker, type DeviceIdentity, type EmbeddedBroker } from '../../src/mqtt/broker.js';
-import { buildTopic } from '../../src/mqtt/topics.js';
+import { buildTopic, topics } from '../harness/topics.js';
+import { offlineStatusWill as deviceWill } from '../../src/modules/connectivity/mqtt.js';
 
 const logger = pino({ level: 'silent' });
 const SERVICE = { username: 'pulse-service', password: 'service-secret-for-tests' };
@@ -68,7 +69,7 @@ function nextMessage(client: MqttClient, topic: string): Promise<{ payload: stri
 const telemetry = JSON.stringify({ metrics: { temp: 21.5 } });
 
 beforeAll(async () => {
-  broker = await startEmbeddedBroker({ port: 0, host: '127.0.0.1', logger, authenticateDevice, serviceCredentials: SERVICE });
+  broker = await startEmbeddedBroker({ port: 0, host: '127.0.0.1', logger, authenticateDevice, serviceCredentials: SERVICE, topics, deviceWill });
   [devA, devB, otherTenant] = await Promise.all([provision('t1', 'dev-a'), provision('t1', 'dev-b'), provision('t2', 'dev-a')]);
 });
 
@@ -233,7 +234,7 @@ describe('embedded broker: subscribe rules', () => {
 
 describe('embedded broker: shutdown', () => {
   it('closes quickly with connected clients and half-open sockets', async () => {
-    const own = await startEmbeddedBroker({ port: 0, host: '127.0.0.1', logger, authenticateDevice, serviceCredentials: SERVICE });
+    const own = await startEmbeddedBroker({ port: 0, host: '127.0.0.1', logger, authenticateDevice, serviceCredentials: SERVICE, topics, deviceWill });
     const device = await connectAsync(own.url, { protocolVersion: 4, reconnectPeriod: 0, clientId: devA.username, username: devA.username, password: devA.password });
     const raw = tcpConnect(own.port, '127.0.0.1'); // never sends CONNECT
     await once(raw, 'connect');
@@ -249,7 +250,7 @@ describe('embedded broker: shutdown', () => {
 
   it('rejects when the port is taken', async () => {
     await expect(
-      startEmbeddedBroker({ port: broker.port, host: '127.0.0.1', logger, authenticateDevice, serviceCredentials: SERVICE }),
+      startEmbeddedBroker({ port: broker.port, host: '127.0.0.1', logger, authenticateDevice, serviceCredentials: SERVICE, topics, deviceWill }),
     ).rejects.toMatchObject({ code: 'EADDRINUSE' });
   });
 });

@@ -1,6 +1,28 @@
 import { describe, expect, it } from 'vitest';
-import { decodePayload, normalizeMac, type DecodeFailureReason } from '../../src/mqtt/codec.js';
-import { INBOUND_KINDS, type InboundKind } from '../../src/mqtt/topics.js';
+import type { z } from 'zod';
+import { decodePayload as decodeWith, type DecodeFailureReason, type DecodeOptions } from '../../src/mqtt/codec.js';
+import { commandAckPayloadSchema } from '../../src/modules/commands/payloads.js';
+import { heartbeatPayloadSchema, statusPayloadSchema } from '../../src/modules/connectivity/payloads.js';
+import { normalizeMac } from '../../src/modules/links/mac.js';
+import { wirelessRegistrationsPayloadSchema } from '../../src/modules/links/payloads.js';
+import { telemetryPayloadSchema } from '../../src/modules/telemetry/payloads.js';
+import { twinReportedPayloadSchema } from '../../src/modules/twin/payloads.js';
+
+/** Every payload schema the modules declare, by the kind of the topic it belongs to. */
+const schemas = {
+  status: statusPayloadSchema,
+  heartbeat: heartbeatPayloadSchema,
+  telemetry: telemetryPayloadSchema,
+  twinReported: twinReportedPayloadSchema,
+  commandAck: commandAckPayloadSchema,
+  wirelessRegistrations: wirelessRegistrationsPayloadSchema,
+};
+type InboundKind = keyof typeof schemas;
+const INBOUND_KINDS = Object.keys(schemas) as InboundKind[];
+
+function decodePayload<K extends InboundKind>(kind: K, payload: Uint8Array, options?: DecodeOptions) {
+  return decodeWith(schemas[kind] as unknown as z.ZodType<z.output<(typeof schemas)[K]>, unknown>, payload, options);
+}
 
 const bytes = (value: unknown): Buffer => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
 
@@ -152,7 +174,7 @@ describe('decodePayload: fuzz', () => {
     for (let i = 0; i < 1000; i++) {
       const payload = generators[i % generators.length]?.() ?? Buffer.alloc(0);
       const kind = INBOUND_KINDS[int(INBOUND_KINDS.length)] ?? 'status';
-      let result: ReturnType<typeof decodePayload> | undefined;
+      let result: ReturnType<typeof decodeWith> | undefined;
       expect(() => {
         result = decodePayload(kind, payload, { maxBytes: 256 * 1024 });
       }).not.toThrow();

@@ -1,16 +1,45 @@
 import { describe, expect, it } from 'vitest';
-import {
-  buildTopic,
-  deviceMayPublish,
-  deviceMaySubscribe,
-  deviceTopicPrefix,
-  idSchema,
-  ingestSubscriptions,
-  isValidId,
-  parseDeviceTopic,
-  serviceMayPublish,
-  serviceMaySubscribe,
-} from '../../src/mqtt/topics.js';
+import { z } from 'zod';
+import { applied, type AnyInboundTopic, type OutboundTopic } from '../../src/mqtt/ingest.js';
+import { createTopicTable, deviceTopicPrefix, idSchema, isValidId, serviceMayPublish, serviceMaySubscribe } from '../../src/mqtt/topics.js';
+import { buildTopic, topics } from '../harness/topics.js';
+
+const inbound = (kind: string, topic: string) =>
+  ({ kind, topic, payload: z.unknown(), description: kind, handle: async () => applied }) as unknown as AnyInboundTopic;
+const outbound = (kind: string, topic: string): OutboundTopic => ({ kind, topic, qos: 1, retain: false, description: kind });
+
+/** The whole device protocol, as the modules declare it (docs/device-protocol.md). */
+const table = createTopicTable(
+  [
+    inbound('status', 'status'),
+    inbound('heartbeat', 'heartbeat'),
+    inbound('telemetry', 'telemetry'),
+    inbound('twinReported', 'twin/reported'),
+    inbound('commandAck', 'commands/{commandId}/ack'),
+    inbound('wirelessRegistrations', 'wireless/registrations'),
+  ],
+  [outbound('twinDesired', 'twin/desired'), outbound('command', 'commands/{commandId}')],
+);
+const { deviceMayPublish, deviceMaySubscribe, ingestSubscriptions } = table;
+const parseDeviceTopic = (topic: string) => {
+  const parsed = table.parse(topic);
+  if (!parsed.ok) return parsed;
+  const { direction: _direction, params, ...rest } = parsed;
+  return { ...rest, ...params };
+};
+
+describe('createTopicTable', () => {
+  it('refuses a kind declared twice and patterns that overlap', () => {
+    expect(() => createTopicTable([inbound('a', 'x'), inbound('a', 'y')], [])).toThrow(/declared twice/);
+    expect(() => createTopicTable([inbound('a', 'x/{id}')], [outbound('b', 'x/y')])).toThrow(/overlap/);
+    expect(() => createTopicTable([inbound('a', 'X Y')], [])).toThrow(/neither a literal/);
+  });
+  it('the running table holds every module topic', () => {
+    expect(topics.inbound.map((topic) => topic.kind)).toEqual(expect.arrayContaining(['status', 'heartbeat', 'twinReported']));
+    expect(topics.outbound.map((topic) => topic.kind)).toEqual(expect.arrayContaining(['twinDesired']));
+    expect(topics.parse('pulse/t1/d1/twin/desired')).toMatchObject({ ok: true, direction: 'outbound', kind: 'twinDesired' });
+  });
+});
 
 describe('idPattern / isValidId', () => {
   it.each(['a', 'A1', 'dev-01', 'tenant.eu:prod_1', '0', 'x'.repeat(128)])('accepts %s', (id) => {
@@ -107,7 +136,7 @@ describe('ingestSubscriptions', () => {
     const filters = ingestSubscriptions('pulse-ingest');
     expect(filters).toHaveLength(6);
     expect(filters[0]).toBe('$share/pulse-ingest/pulse/+/+/status');
-    expect(filters.every((filter) => filter.startsWith('$share/pulse-ingest/pulse/+/+/'))).toBe(true);
+    expect(filters.every((filter: string) => filter.startsWith('$share/pulse-ingest/pulse/+/+/'))).toBe(true);
   });
   it('refuses group names that are not one plain level', () => {
     expect(() => ingestSubscriptions('a/b')).toThrow(TypeError);

@@ -1,7 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { parse, validate } from 'graphql';
 import { describe, expect, test } from 'vitest';
-import { schema } from '../../src/graphql/schema.js';
+import { pulseModules } from '../../src/modules/index.js';
+import { composeModules } from '../../src/platform/compose.js';
+
+const { schema } = composeModules(pulseModules);
 
 /** The README's example operations are the first thing a newcomer pastes into GraphiQL: keep them valid. */
 describe('README examples', async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, describe, expect, test } from 'vitest';
-import { loadConfig } from '../../src/config.js';
+import { loadPulseConfig } from '../../src/server.js';
 import { createLogger } from '../../src/logger.js';
 import { startPulse, type RunningPulse } from '../../src/server.js';
 
@@ -21,7 +21,7 @@ describe('embedded default (PGlite + Aedes)', () => {
   });
 
   const start = async () => {
-    const config = loadConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, MQTT_PORT: '0', LOG_LEVEL: 'silent' });
+    const config = loadPulseConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, MQTT_PORT: '0', LOG_LEVEL: 'silent' });
     return startPulse(config, createLogger('silent'));
   };
 

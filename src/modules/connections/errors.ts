@@ -1,5 +1,5 @@
-import { NotFoundError, ValidationError } from '../../domain/errors.js';
-import { checkViolationConstraint, isForeignKeyViolation } from '../../db/prisma-errors.js';
+import { NotFoundError, ValidationError } from '../../kernel/errors.js';
+import { checkViolationConstraint, isForeignKeyViolation } from '../../kernel/sql-errors.js';
 
 /** Which input field each CHECK constraint of device_connections guards. */
 const CHECK_FIELDS: Readonly<Record<string, { field: string; message: string }>> = {

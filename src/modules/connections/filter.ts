@@ -1,31 +1,49 @@
+import { z } from 'zod';
 import type { Prisma } from '../../generated/prisma/client.js';
-import type { CONNECTION_TYPES, NETWORK_STATUSES, SIM_STATUSES } from './inputs.js';
+import type { DeviceFilterTerm } from '../../graphql/device-filter-terms.js';
+import { ConnectionTypeEnum, NetworkStatusEnum, SimStatusEnum } from './enums.js';
+import { CONNECTION_TYPES, NETWORK_STATUSES, SIM_STATUSES } from './inputs.js';
 
-/** The connection fields a device list can be filtered by (see DeviceFilter). */
-export interface ConnectionFilter {
-  carrier?: string | null;
-  connectionType?: ReadonlyArray<(typeof CONNECTION_TYPES)[number]> | null;
-  simStatus?: ReadonlyArray<(typeof SIM_STATUSES)[number]> | null;
-  networkStatus?: ReadonlyArray<(typeof NETWORK_STATUSES)[number]> | null;
-  overDataLimit?: boolean | null;
-}
+/** A device without a connection matches none of these, except `overDataLimit: false`. */
+const onConnection = (connection: Prisma.DeviceConnectionWhereInput): Prisma.DeviceWhereInput => ({ connection: { is: connection } });
 
-/**
- * `where` clauses on a device's connection for a device list. Every given field must match; a
- * device without a connection matches none of them, except `overDataLimit: false`.
- */
-export function connectionFilterWhere(filter: ConnectionFilter): Prisma.DeviceWhereInput[] {
-  const connection: Prisma.DeviceConnectionWhereInput = {
-    ...(filter.carrier && { carrierName: { equals: filter.carrier, mode: 'insensitive' } }),
-    ...(filter.connectionType?.length && { connectionType: { in: [...filter.connectionType] } }),
-    ...(filter.simStatus?.length && { simStatus: { in: [...filter.simStatus] } }),
-    ...(filter.networkStatus?.length && { networkStatus: { in: [...filter.networkStatus] } }),
+function listTerm<const T extends readonly string[]>(
+  field: string,
+  values: T,
+  type: typeof ConnectionTypeEnum | typeof SimStatusEnum | typeof NetworkStatusEnum,
+  column: 'connectionType' | 'simStatus' | 'networkStatus',
+): DeviceFilterTerm {
+  return {
+    field,
+    schema: z.array(z.enum(values)).max(values.length).nullish(),
+    input: (t) => t.field({ type: [type], description: `The connection's ${column} is one of these` }),
+    where: (value) => {
+      const list = value as T[number][] | null | undefined;
+      return list?.length ? onConnection({ [column]: { in: [...list] } }) : null;
+    },
   };
-  const and: Prisma.DeviceWhereInput[] = Object.keys(connection).length > 0 ? [{ connection: { is: connection } }] : [];
-  if (filter.overDataLimit != null) {
-    // over_data_limit is a generated column (see its migration): the comparison stays in SQL.
-    const over: Prisma.DeviceWhereInput = { connection: { is: { overDataLimit: true } } };
-    and.push(filter.overDataLimit ? over : { NOT: over });
-  }
-  return and;
 }
+
+/** The `DeviceFilter` fields about a device's connection; every given field must match. */
+export const connectionFilterTerms: DeviceFilterTerm[] = [
+  {
+    field: 'carrier',
+    schema: z.string().trim().min(1).max(200).nullish(),
+    input: (t) => t.string({ description: "The connection's carrier name (case-insensitive)" }),
+    where: (value) => (value ? onConnection({ carrierName: { equals: value as string, mode: 'insensitive' } }) : null),
+  },
+  listTerm('connectionType', CONNECTION_TYPES, ConnectionTypeEnum, 'connectionType'),
+  listTerm('simStatus', SIM_STATUSES, SimStatusEnum, 'simStatus'),
+  listTerm('networkStatus', NETWORK_STATUSES, NetworkStatusEnum, 'networkStatus'),
+  {
+    field: 'overDataLimit',
+    schema: z.boolean().nullish(),
+    input: (t) => t.boolean({ description: 'true: usage above a set data limit; false: all others, devices without a connection included' }),
+    where: (value) => {
+      if (value == null) return null;
+      // over_data_limit is a generated column (see its migration): the comparison stays in SQL.
+      const over = onConnection({ overDataLimit: true });
+      return value ? over : { NOT: over };
+    },
+  },
+];

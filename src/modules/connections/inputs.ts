@@ -4,7 +4,7 @@
  * as the last line of defence (see errors.ts).
  */
 import { z } from 'zod';
-import { idSchema } from '../../domain/ids.js';
+import { idSchema } from '../../kernel/ids.js';
 
 export const CONNECTION_TYPES = ['cellular', 'ethernet', 'wifi', 'lora', 'satellite', 'other'] as const;
 export const SIM_STATUSES = ['active', 'suspended', 'deactivated', 'ready', 'unknown'] as const;

@@ -1,4 +1,4 @@
-import { NotFoundError, ValidationError } from '../../domain/errors.js';
+import { NotFoundError, ValidationError } from '../../kernel/errors.js';
 import { builder } from '../../graphql/builder.js';
 import { ConnectionTypeEnum, NetworkStatusEnum, SimStatusEnum } from './enums.js';
 import type { CONNECTION_TYPES, NETWORK_STATUSES, SIM_STATUSES } from './inputs.js';

@@ -1,7 +1,7 @@
 import { Prisma } from '../../generated/prisma/client.js';
-import { ForbiddenError, NotFoundError } from '../../domain/errors.js';
-import { idSchema } from '../../domain/ids.js';
-import { parseInput } from '../../domain/validation.js';
+import { ForbiddenError, NotFoundError } from '../../kernel/errors.js';
+import { idSchema } from '../../kernel/ids.js';
+import { parseInput } from '../../kernel/validation.js';
 import type { TenantSession } from '../../db/tenant-session.js';
 import { applyNetworkEvent } from '../connectivity/presence.js';
 import { requireTenant, requireWriter } from '../tenants/service.js';

@@ -6,12 +6,13 @@
  * transition twice and never block each other.
  */
 import { Prisma } from '../../generated/prisma/client.js';
-import type { SessionRunner, TenantScope, TenantSession } from '../../db/tenant-session.js';
-import type { PeriodicWorker } from '../../workers.js';
+import type { SessionRunner, TenantSession } from '../../db/tenant-session.js';
+import { serviceScope } from '../../kernel/scope.js';
+import { defineWorker } from '../../workers.js';
 import { effectiveTimeoutsJoin, type PresenceTimeouts } from './timeouts.js';
 import { TRANSITION_COLUMNS, publishTransitions, type TransitionRow } from './transitions.js';
 
-const EVALUATOR_SCOPE: TenantScope = { tenantId: null, role: 'iot_service', actorId: 'presence-evaluator' };
+const EVALUATOR_SCOPE = serviceScope('presence-evaluator');
 
 /** Devices moved per transaction; a larger backlog is worked off in further transactions of the same run. */
 export const EVALUATOR_BATCH = 1_000;
@@ -64,25 +65,31 @@ export async function markSilentDevices(
   return rows;
 }
 
-/** Runs {@link markSilentDevices} in service-scoped transactions until no due device is left. */
-export async function evaluatePresence(runner: SessionRunner, now: Date, defaults: PresenceTimeouts, scope: EvaluationScope = {}): Promise<number> {
-  let moved = 0;
+/** Runs {@link markSilentDevices} in service-scoped transactions until no due device is left; returns the moves. */
+export async function evaluatePresence(
+  runner: SessionRunner,
+  now: Date,
+  defaults: PresenceTimeouts,
+  scope: EvaluationScope = {},
+): Promise<TransitionRow[]> {
+  const moved: TransitionRow[] = [];
   for (;;) {
     const batch = await runner.run(EVALUATOR_SCOPE, (session) => markSilentDevices(session, now, defaults, scope));
-    moved += batch.length;
+    moved.push(...batch);
     if (batch.length < (scope.limit ?? EVALUATOR_BATCH)) return moved;
   }
 }
 
 /**
- * The worker registered in src/workers.ts. Every 10 s: well under the shortest sensible stale
+ * The connectivity module's worker. Every 10 s by default: well under the shortest sensible stale
  * timeout, so a transition is logged at most ~10 s after it became due.
  */
-export const presenceEvaluatorWorker: PeriodicWorker = {
+export const presenceEvaluatorWorker = defineWorker({
   name: 'presence-evaluator',
   intervalMs: (config) => config.presence.evaluatorIntervalMs,
   async run({ runner, services, logger, now }) {
     const moved = await evaluatePresence(runner, now, services.config.presence);
-    if (moved > 0) logger.debug({ moved }, 'presence transitions');
+    for (const row of moved) services.metrics.presence.timeouts.inc({ status: row.new_status });
+    if (moved.length > 0) logger.debug({ moved: moved.length }, 'presence transitions');
   },
-};
+});

@@ -3,8 +3,9 @@
  * Server receive time is the clock of presence (a device's clock may be wrong or reset); the
  * device's own timestamp is kept in the event details.
  */
-import { applied, defineHandler, duplicate, rejected, type IngestOutcome } from '../../mqtt/ingest.js';
+import { applied, defineInboundTopic, duplicate, rejected, type DeviceWill, type IngestOutcome } from '../../mqtt/ingest.js';
 import type { InboundMessage } from '../../mqtt/ingest.js';
+import { heartbeatPayloadSchema, statusPayloadSchema } from './payloads.js';
 import { markOffline, markOnline, type PresenceOutcome } from './presence.js';
 import { touchDevices, type Touch } from './touch.js';
 
@@ -14,8 +15,11 @@ function outcomeOf(result: PresenceOutcome): IngestOutcome {
   return result.fenced ? duplicate : applied;
 }
 
-export const statusHandler = defineHandler({
+export const statusTopic = defineInboundTopic({
   kind: 'status',
+  topic: 'status',
+  payload: statusPayloadSchema,
+  description: '`online` when a session starts (with its sessionId), `offline` as the will (LWT) or on a clean stop',
   async handle(session, message) {
     const key = { tenantId: message.tenantId, deviceId: message.deviceId };
     const { state, sessionId, ts } = message.payload;
@@ -39,8 +43,11 @@ function heartbeatTouch(message: InboundMessage<'heartbeat'>): Touch {
 }
 
 /** Heartbeats are the bulk of device traffic: a batch of them is one statement. */
-export const heartbeatHandler = defineHandler({
+export const heartbeatTopic = defineInboundTopic({
   kind: 'heartbeat',
+  topic: 'heartbeat',
+  payload: heartbeatPayloadSchema,
+  description: 'A sign of life; presence measures the silence between messages',
   async handle(session, message) {
     const [result] = await touchDevices(session, [heartbeatTouch(message)], 'HEARTBEAT');
     return outcomeOf(result!);
@@ -50,3 +57,12 @@ export const heartbeatHandler = defineHandler({
     return results.map(outcomeOf);
   },
 });
+
+/** A device's will is its own offline status: the broker publishes it when the session dies. */
+export const offlineStatusWill: DeviceWill<'status'> = {
+  kind: 'status',
+  topic: 'status',
+  payload: statusPayloadSchema,
+  accepts: (payload) => payload.state === 'offline',
+  description: 'a status with state "offline"',
+};

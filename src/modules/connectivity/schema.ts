@@ -1,8 +1,8 @@
-import { NotFoundError, ValidationError } from '../../domain/errors.js';
+import { NotFoundError, ValidationError } from '../../kernel/errors.js';
 import { builder } from '../../graphql/builder.js';
-import { DeviceStatus } from '../devices/schema.js';
+import { DeviceStatus } from './device-fields.js';
 import { setPresenceTimeouts, type PresenceTimeouts } from './timeouts.js';
-import type { PresenceStatus } from './transitions.js';
+import type { PresenceStatus } from '../../kernel/presence.js';
 import { deviceUptime, type Uptime } from './uptime.js';
 
 export const ConnectionEventType = builder.enumType('ConnectionEventType', {

@@ -1,13 +1,13 @@
 import { filter, pipe } from 'graphql-yoga';
-import { NotFoundError, ValidationError } from '../../domain/errors.js';
+import { NotFoundError, ValidationError } from '../../kernel/errors.js';
 import type { TenantSession } from '../../db/tenant-session.js';
 import type { PulseEvents } from '../../events/events.js';
 import { builder } from '../../graphql/builder.js';
 import { DeviceEventInterface } from '../devices/device-event.js';
-import { DeviceStatus } from '../devices/schema.js';
+import { DeviceStatus } from './device-fields.js';
 import { requireTenant } from '../tenants/service.js';
 import { ConnectionEventType } from './schema.js';
-import type { PresenceStatus } from './transitions.js';
+import type { PresenceStatus } from '../../kernel/presence.js';
 
 type ConnectivityEvent = PulseEvents['deviceConnectivityChanged'];
 
@@ -16,7 +16,7 @@ const DeviceConnectivityChangedEvent = builder.objectRef<ConnectivityEvent>('Dev
   fields: (t) => ({
     eventId: t.exposeID('eventId', { description: 'The id of the connectivity log entry' }),
     eventType: t.field({ type: ConnectionEventType, resolve: (event) => (event.status === 'ONLINE' ? 'CONNECTED' : 'DISCONNECTED') }),
-    previousStatus: t.field({ type: DeviceStatus, resolve: (event) => event.previousStatus as PresenceStatus }),
+    previousStatus: t.field({ type: DeviceStatus, nullable: true, description: "Null for the device's first transition", resolve: (event) => event.previousStatus }),
     status: t.field({ type: DeviceStatus, resolve: (event) => event.status as PresenceStatus }),
     reason: t.exposeString('reason'),
     occurredAt: t.field({ type: 'DateTime', resolve: (event) => new Date(event.occurredAt) }),

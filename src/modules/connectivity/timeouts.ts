@@ -5,10 +5,10 @@
  */
 import { z } from 'zod';
 import { Prisma } from '../../generated/prisma/client.js';
-import { NotFoundError, ValidationError } from '../../domain/errors.js';
-import { idSchema } from '../../domain/ids.js';
-import { parseInput } from '../../domain/validation.js';
-import { checkViolationConstraint } from '../../db/prisma-errors.js';
+import { NotFoundError, ValidationError } from '../../kernel/errors.js';
+import { idSchema } from '../../kernel/ids.js';
+import { parseInput } from '../../kernel/validation.js';
+import { checkViolationConstraint } from '../../kernel/sql-errors.js';
 import type { TenantSession } from '../../db/tenant-session.js';
 import { ensureTenant, requireWriter } from '../tenants/service.js';
 

@@ -1,7 +1,8 @@
 import { Prisma } from '../../generated/prisma/client.js';
 import type { TenantSession } from '../../db/tenant-session.js';
+import type { PresenceStatus } from '../../kernel/presence.js';
 
-export type PresenceStatus = 'ONLINE' | 'STALE' | 'OFFLINE';
+export type { PresenceStatus };
 
 /**
  * Why a device's presence changed, as stored in `device_connection_events.reason`. The type of
@@ -46,7 +47,7 @@ export function publishTransitions(session: TenantSession, rows: readonly Transi
       tenantId: row.tenant_id,
       deviceId: row.device_id,
       eventId: row.id.toString(),
-      previousStatus: row.previous_status ?? 'OFFLINE',
+      previousStatus: row.previous_status,
       status: row.new_status,
       reason: row.reason,
       occurredAt: row.occurred_at.toISOString(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseInput } from '../../domain/validation.js';
+import { parseInput } from '../../kernel/validation.js';
 import type { TenantSession } from '../../db/tenant-session.js';
 
 export interface Uptime {

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { idSchema } from '../../domain/ids.js';
-import { CONNECTION_TYPES, NETWORK_STATUSES, SIM_STATUSES } from '../connections/inputs.js';
+import { idSchema } from '../../kernel/ids.js';
 
 const name = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
 
@@ -50,19 +49,13 @@ export const updateDeviceSchema = z.object({
   metadata: metadataSchema.nullish(),
 });
 
+/** The device's own filter fields; contributed terms bring their own schemas (graphql/device-filter-terms.ts). */
 export const deviceFilterSchema = z.object({
-  status: z.array(z.enum(['ONLINE', 'STALE', 'OFFLINE'])).max(3).nullish(),
   siteId: idSchema.nullish(),
   tags: z.array(tagSchema.partial({ value: true })).max(10).nullish(),
   search: z.string().max(200).nullish(),
   includeDecommissioned: z.boolean().nullish(),
   tenantId: idSchema.nullish(),
-  // Connection fields: see connections/filter.ts.
-  carrier: z.string().trim().min(1).max(200).nullish(),
-  connectionType: z.array(z.enum(CONNECTION_TYPES)).max(CONNECTION_TYPES.length).nullish(),
-  simStatus: z.array(z.enum(SIM_STATUSES)).max(SIM_STATUSES.length).nullish(),
-  networkStatus: z.array(z.enum(NETWORK_STATUSES)).max(NETWORK_STATUSES.length).nullish(),
-  overDataLimit: z.boolean().nullish(),
 });
 
 export type RegisterDeviceInput = z.infer<typeof registerDeviceSchema>;

@@ -1,4 +1,4 @@
-import { AlreadyExistsError, NotFoundError, ValidationError } from '../../domain/errors.js';
+import { AlreadyExistsError, NotFoundError, ValidationError } from '../../kernel/errors.js';
 import { builder } from '../../graphql/builder.js';
 import type { IssuedCredentials } from './credentials.js';
 import { decommissionDevice, registerDevice, rotateDeviceCredentials, updateDevice, type DeviceKey } from './service.js';

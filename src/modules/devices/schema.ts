@@ -1,15 +1,8 @@
+import { contributedDeviceFilterTerms } from '../../graphql/device-filter-terms.js';
 import { builder } from '../../graphql/builder.js';
-import { ConnectionTypeEnum, NetworkStatusEnum, SimStatusEnum } from '../connections/enums.js';
+import { parseDeviceKey } from '../../kernel/device-key.js';
 import { lookupTenant } from '../tenants/service.js';
 import { deviceListWhere } from './service.js';
-
-export const DeviceStatus = builder.enumType('DeviceStatus', {
-  values: {
-    ONLINE: { description: 'Connected and heard from within its stale timeout' },
-    STALE: { description: 'Not heard from within its stale timeout, not yet offline' },
-    OFFLINE: { description: 'Disconnected, or silent past its offline timeout' },
-  } as const,
-});
 
 builder.prismaObject('DeviceTag', {
   name: 'Tag',
@@ -21,10 +14,7 @@ export const DeviceRef = builder.prismaNode('Device', {
   // node(id) of a device outside the caller's view is null, exactly like a device that never existed.
   nullable: true,
   id: { resolve: (device) => `${device.tenantId}/${device.deviceId}` },
-  findUnique: (id) => {
-    const slash = id.indexOf('/');
-    return { tenantId_deviceId: { tenantId: id.slice(0, slash), deviceId: id.slice(slash + 1) } };
-  },
+  findUnique: (id) => ({ tenantId_deviceId: parseDeviceKey(id) ?? { tenantId: '', deviceId: '' } }),
   fields: (t) => ({
     deviceId: t.exposeString('deviceId'),
     tenantId: t.exposeString('tenantId'),
@@ -36,17 +26,6 @@ export const DeviceRef = builder.prismaNode('Device', {
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     decommissionedAt: t.expose('decommissionedAt', { type: 'DateTime', nullable: true }),
-    status: t.field({
-      type: DeviceStatus,
-      select: { state: { select: { status: true } } },
-      resolve: (device) => (device.state?.status ?? 'OFFLINE') as 'ONLINE' | 'STALE' | 'OFFLINE',
-    }),
-    lastSeenAt: t.field({
-      type: 'DateTime',
-      nullable: true,
-      select: { state: { select: { lastSeenAt: true } } },
-      resolve: (device) => device.state?.lastSeenAt ?? null,
-    }),
     tags: t.relation('tags', { query: { orderBy: { key: 'asc' } } }),
     site: t.relation('site', { nullable: true }),
   }),
@@ -59,19 +38,15 @@ const TagFilterInput = builder.inputType('TagFilter', {
   }),
 });
 
+/** The device's own fields, then those other modules contribute (their module descriptors' `deviceFilters`). */
 export const DeviceFilterInput = builder.inputType('DeviceFilter', {
   fields: (t) => ({
-    status: t.field({ type: [DeviceStatus] }),
     siteId: t.string(),
     tags: t.field({ type: [TagFilterInput], description: 'Every tag filter must match' }),
     search: t.string({ description: 'Case-insensitive substring of deviceId or name' }),
     includeDecommissioned: t.boolean(),
     tenantId: t.string({ description: 'Operators only: restrict to one tenant' }),
-    carrier: t.string({ description: "The connection's carrier name (case-insensitive)" }),
-    connectionType: t.field({ type: [ConnectionTypeEnum] }),
-    simStatus: t.field({ type: [SimStatusEnum] }),
-    networkStatus: t.field({ type: [NetworkStatusEnum] }),
-    overDataLimit: t.boolean({ description: 'true: usage above a set data limit; false: all others, devices without a connection included' }),
+    ...Object.fromEntries(contributedDeviceFilterTerms().map((term) => [term.field, term.input(t)])),
   }),
 });
 

@@ -1,15 +1,16 @@
 import type { Prisma } from '../../generated/prisma/client.js';
-import { AlreadyExistsError, NotFoundError } from '../../domain/errors.js';
-import { isUniqueViolation } from '../../db/prisma-errors.js';
+import { AlreadyExistsError, NotFoundError } from '../../kernel/errors.js';
+import { isUniqueViolation } from '../../kernel/sql-errors.js';
 import type { TenantScope, TenantSession } from '../../db/tenant-session.js';
+import { contributedDeviceFilterTerms } from '../../graphql/device-filter-terms.js';
+import type { DeviceKey } from '../../kernel/device-key.js';
 import type { AppServices } from '../../services.js';
-import { connectionFilterWhere } from '../connections/filter.js';
 import { ensureTenant, requireTenant, requireWriter } from '../tenants/service.js';
-import { parseInput } from '../../domain/validation.js';
+import { parseInput } from '../../kernel/validation.js';
 import { issueDeviceCredentials, revokeDeviceCredentials, type IssuedCredentials } from './credentials.js';
 import { deviceFilterSchema, registerDeviceSchema, updateDeviceSchema, type DeviceFilter } from './inputs.js';
 
-export type DeviceKey = { tenantId: string; deviceId: string };
+export type { DeviceKey };
 
 async function assertSiteExists(session: TenantSession, tenantId: string, siteId: string): Promise<void> {
   const site = await session.db.site.findUnique({ where: { tenantId_siteId: { tenantId, siteId } }, select: { siteId: true } });
@@ -123,18 +124,17 @@ export async function findActiveDevice(session: TenantSession, key: DeviceKey): 
  * explicit predicate lets the planner use the tenant-leading indexes); operators may pick one.
  */
 export function deviceListWhere(scope: TenantScope, rawFilter: unknown): Prisma.DeviceWhereInput {
-  const filter: DeviceFilter = parseInput(deviceFilterSchema, rawFilter ?? {}, ['filter']);
+  const terms = contributedDeviceFilterTerms();
+  const raw = (rawFilter ?? {}) as Record<string, unknown>;
+  const filter: DeviceFilter = parseInput(deviceFilterSchema, raw, ['filter']);
   const tenantId = scope.role === 'operator' ? (filter.tenantId ?? undefined) : requireTenant(scope);
-  const and: Prisma.DeviceWhereInput[] = connectionFilterWhere(filter);
-  if (!filter.includeDecommissioned) and.push({ decommissionedAt: null });
-  if (filter.status?.length) {
-    // A device without a state row has never connected: it counts as OFFLINE.
-    and.push(
-      filter.status.includes('OFFLINE')
-        ? { OR: [{ state: { is: { status: { in: filter.status } } } }, { state: { is: null } }] }
-        : { state: { is: { status: { in: filter.status } } } },
-    );
+  const and: Prisma.DeviceWhereInput[] = [];
+  for (const term of terms) {
+    if (raw[term.field] == null) continue;
+    const condition = term.where(parseInput(term.schema, raw[term.field], ['filter', term.field]), scope);
+    if (condition) and.push(condition);
   }
+  if (!filter.includeDecommissioned) and.push({ decommissionedAt: null });
   if (filter.siteId) and.push({ siteId: filter.siteId });
   for (const tag of filter.tags ?? []) {
     and.push({ tags: { some: tag.value == null ? { key: tag.key } : { key: tag.key, value: tag.value } } });

@@ -1,4 +1,4 @@
-import { AlreadyExistsError, ValidationError } from '../../domain/errors.js';
+import { AlreadyExistsError, ValidationError } from '../../kernel/errors.js';
 import { builder } from '../../graphql/builder.js';
 import { lookupTenant, requireTenant } from '../tenants/service.js';
 import { createSite } from './service.js';

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { AlreadyExistsError } from '../../domain/errors.js';
-import { idSchema } from '../../domain/ids.js';
-import { parseInput } from '../../domain/validation.js';
-import { isUniqueViolation } from '../../db/prisma-errors.js';
+import { AlreadyExistsError } from '../../kernel/errors.js';
+import { idSchema } from '../../kernel/ids.js';
+import { parseInput } from '../../kernel/validation.js';
+import { isUniqueViolation } from '../../kernel/sql-errors.js';
 import type { TenantSession } from '../../db/tenant-session.js';
 import { ensureTenant, requireWriter } from '../tenants/service.js';
 

@@ -1,4 +1,4 @@
-import { ForbiddenError } from '../../domain/errors.js';
+import { ForbiddenError } from '../../kernel/errors.js';
 import type { TenantScope, TenantSession } from '../../db/tenant-session.js';
 
 /** The tenant a read or write lands in: always the caller's own. */

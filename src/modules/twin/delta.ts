@@ -79,7 +79,9 @@ function collectLeaves(value: JsonValue, path: string, into: DeltaEntry[]): void
 }
 
 /** Connectivity status of a device, as stored on its state row. */
-export type DeviceStatus = 'ONLINE' | 'STALE' | 'OFFLINE';
+import type { PresenceStatus as DeviceStatus } from '../../kernel/presence.js';
+
+export type { DeviceStatus };
 
 /** Whether the device has converged on the desired document. */
 export type TwinSyncStatus = 'IN_SYNC' | 'PENDING' | 'STALE';

@@ -3,7 +3,8 @@
  * so a device gets the current version whenever it (re)subscribes, whether or not it was online
  * when the write happened.
  */
-import { buildTopic } from '../../mqtt/topics.js';
+import { withTimeout } from '../../kernel/timeouts.js';
+import { deviceTopic } from '../../mqtt/topics.js';
 import type { DeviceMessenger } from '../../services.js';
 import type { JsonObject } from './json.js';
 import type { DeviceKey } from './store.js';
@@ -50,17 +51,7 @@ export async function publishDesiredState(
   timeoutMs = DESIRED_PUBLISH_TIMEOUT_MS,
 ): Promise<void> {
   if (!claim(key, message.version)) return;
-  const topic = buildTopic.twinDesired(key.tenantId, key.deviceId);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`broker did not accept desired version ${message.version} for ${topic} within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-  });
-  try {
-    await Promise.race([messenger.publish(topic, message, { qos: 1, retain: true }), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  // The pattern is twinDesiredTopic's (mqtt.ts); not imported from there to keep this file free of the handlers.
+  const topic = deviceTopic(key.tenantId, key.deviceId, 'twin/desired');
+  await withTimeout(messenger.publish(topic, message, { qos: 1, retain: true }), timeoutMs, `publish of desired version ${message.version} to ${topic}`);
 }

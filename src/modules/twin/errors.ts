@@ -2,7 +2,7 @@
  * Twin failures a client can act on. Thrown by the twin service before anything is written, and
  * exposed as typed members of the mutation's result union.
  */
-import { DomainError } from '../../domain/errors.js';
+import { DomainError } from '../../kernel/errors.js';
 import type { JsonObject } from './json.js';
 import type { TwinDocumentIssue } from './limits.js';
 

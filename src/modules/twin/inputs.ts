@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idSchema } from '../../domain/ids.js';
+import { idSchema } from '../../kernel/ids.js';
 import { parseEtag } from './etag.js';
 import { isJsonObject, type JsonObject } from './json.js';
 

@@ -3,8 +3,8 @@
  * updates from devices, history, events and the desired channel to the device. Every function
  * runs in the tenant transaction it is given; the SQL lives in store.ts.
  */
-import { NotFoundError, ValidationError } from '../../domain/errors.js';
-import { parseInput } from '../../domain/validation.js';
+import { NotFoundError, ValidationError } from '../../kernel/errors.js';
+import { parseInput } from '../../kernel/validation.js';
 import type { TenantScope, TenantSession } from '../../db/tenant-session.js';
 import type { AppServices } from '../../services.js';
 import { requireWriter } from '../tenants/service.js';

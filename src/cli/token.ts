@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config.js';
-import { mintToken } from './jwt.js';
+import { loadPlatformConfig } from '../config.js';
+import { mintToken } from '../auth/jwt.js';
 
 const usage = 'usage: npm run token -- --tenant <id> [--role customer|operator|iot_service] [--sub <subject>] [--expires 12h]';
 
@@ -19,7 +19,7 @@ if (!values.tenant || !role) {
   console.error(usage);
   process.exit(2);
 }
-const config = loadConfig();
+const config = loadPlatformConfig();
 if (config.auth.kind !== 'secret') {
   console.error('JWKS_URL is set: tokens come from your identity provider, not from this command.');
   process.exit(2);

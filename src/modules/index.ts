@@ -1,0 +1,20 @@
+/**
+ * Every module Pulse runs, one line each. Adding a module is a folder under `src/modules/` with a
+ * `module.ts` descriptor, and one line here; nothing outside its folder changes.
+ */
+import type { PulseModule } from '../platform/module.js';
+import { connectionsModule } from './connections/module.js';
+import { connectivityModule } from './connectivity/module.js';
+import { devicesModule } from './devices/module.js';
+import { sitesModule } from './sites/module.js';
+import { tenantsModule } from './tenants/module.js';
+import { twinModule } from './twin/module.js';
+
+export const pulseModules: readonly PulseModule[] = [
+  tenantsModule,
+  sitesModule,
+  devicesModule,
+  connectivityModule,
+  connectionsModule,
+  twinModule,
+];

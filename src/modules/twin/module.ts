@@ -1,0 +1,18 @@
+import { defineModule } from '../../platform/module.js';
+import { twinConfig } from './config.js';
+import { twinDesiredTopic, twinReportedTopic } from './mqtt.js';
+import * as mutations from './mutations.js';
+import * as schema from './schema.js';
+import * as subscriptions from './subscriptions.js';
+import './events.js';
+
+/** The device twin: versioned desired writes, reported state over MQTT, structured delta, history. */
+export const twinModule = defineModule({
+  name: 'twin',
+  schema: [schema, mutations, subscriptions],
+  inbound: [twinReportedTopic],
+  outbound: [twinDesiredTopic],
+  config: twinConfig,
+  events: ['deviceTwinChanged'],
+  deviceFields: ['twin'],
+});

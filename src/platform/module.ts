@@ -1,0 +1,42 @@
+/**
+ * What a module contributes, in one descriptor: `src/modules/<domain>/module.ts` exports it and
+ * `src/modules/index.ts` lists it. The platform reads descriptors and never imports a module.
+ */
+import type { ConfigSection } from '../config.js';
+import type { PulseEventName } from '../events/events.js';
+import type { DeviceFilterTerm } from '../graphql/device-filter-terms.js';
+import type { MetricsSection } from '../http/metrics.js';
+import type { AnyDeviceWill, AnyInboundTopic, OutboundTopic } from '../mqtt/ingest.js';
+import type { PeriodicWorker } from '../workers.js';
+
+export interface PulseModule {
+  /** The folder name under `src/modules/`. */
+  name: string;
+  /**
+   * The module's Pothos files (their namespace objects). Listing them here imports them, which
+   * registers their types and root fields on the builder before the schema is built.
+   */
+  schema?: readonly object[];
+  /** Device → server topics: kind, topic pattern, payload schema and handler. */
+  inbound?: readonly AnyInboundTopic[];
+  /** Server → device topics it publishes (devices may subscribe to them). */
+  outbound?: readonly OutboundTopic[];
+  /** The will a device may leave at CONNECT (one module at most declares it). */
+  deviceWill?: AnyDeviceWill;
+  /** Periodic jobs; every instance runs them, so they must be safe to run concurrently. */
+  workers?: readonly PeriodicWorker[];
+  /** Its environment variables and the typed section built from them. */
+  config?: ConfigSection;
+  metrics?: MetricsSection;
+  /** Events it publishes (their payloads are declared on `PulseEvents` in its `events.ts`). */
+  events?: readonly PulseEventName[];
+  /** Fields it adds to `Device` (declared with `prismaObjectField` in its schema files). */
+  deviceFields?: readonly string[];
+  /** Fields it adds to the `DeviceFilter` input, with their conditions. */
+  deviceFilters?: readonly DeviceFilterTerm[];
+}
+
+/** Declares a module; a no-op that gives the descriptor its type. */
+export function defineModule<M extends PulseModule>(module: M): M {
+  return module;
+}
