@@ -6,6 +6,7 @@ import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { createSessionRunner, type SessionRunner } from './db/tenant-session.js';
 import { createEventBus, type EventBus } from './events/pubsub.js';
+import { createReactionDispatcher, type ReactionDispatcher } from './events/reactions.js';
 import { attachGraphQLWebSocket } from './graphql/ws.js';
 import { createPulseYoga, type PulseYoga } from './graphql/yoga.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
@@ -44,6 +45,8 @@ export interface PulseApp {
   /** Available after start(). */
   readonly bridge: Bridge;
   readonly workers: WorkerHandle;
+  /** Event reactions in flight; `idle()` resolves when they have finished. */
+  readonly reactions: ReactionDispatcher;
   /** Connects to the broker, then listens; resolves with the bound address. */
   start(): Promise<{ port: number; url: string }>;
   /** Stops accepting work, drains in-flight requests, closes subscriptions, MQTT and the event bus. */
@@ -58,12 +61,18 @@ export function buildApp(deps: AppDeps): PulseApp {
   const modules = composeModules(pulseModules);
   const metrics = createMetrics(modules.modules);
   const events = createEventBus(config.redisUrl);
-  const runner = createSessionRunner(database, events, logger);
+  let reactions: ReactionDispatcher | undefined;
+  const runner = createSessionRunner(database, events, logger, (name, payload) => reactions?.dispatch(name, payload));
   let mqttClient: MqttClient | undefined;
   let bridge: Bridge | undefined;
   let workers: WorkerHandle | undefined;
   const messenger = mqttMessenger(() => mqttClient);
   const services: AppServices = { config, messenger, metrics, deviceSessions: deps.deviceSessions ?? { disconnect: () => {} } };
+  const reactionContext = { runner, services, logger };
+  reactions = createReactionDispatcher(
+    modules.modules.flatMap((module) => module.reactions ?? []),
+    () => reactionContext,
+  );
   const verifier = createTokenVerifier(config);
   const yoga = createPulseYoga({
     schema: modules.schema,
@@ -108,6 +117,7 @@ export function buildApp(deps: AppDeps): PulseApp {
       if (!bridge) throw new Error('app not started');
       return bridge;
     },
+    reactions,
     get workers() {
       if (!workers) throw new Error('app not started');
       return workers;
@@ -123,6 +133,7 @@ export function buildApp(deps: AppDeps): PulseApp {
         logger,
         sharedGroup: config.mqtt.kind === 'external' ? config.mqtt.sharedGroup : undefined,
       });
+      for (const module of modules.modules) await module.onStart?.(reactionContext);
       workers = startWorkers(modules.workers, { runner, services, logger }, { autoStart: deps.autoStartWorkers ?? true });
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -141,6 +152,7 @@ export function buildApp(deps: AppDeps): PulseApp {
       await closed;
       clearTimeout(timer);
       await workers?.stop();
+      await reactions.idle();
       await bridge?.stop();
       await mqttClient?.endAsync().catch((error: unknown) => logger.warn({ err: error }, 'MQTT close failed'));
       await events.close();

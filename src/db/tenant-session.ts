@@ -42,8 +42,11 @@ class SavepointRollback {
 
 const TRANSACTION_OPTIONS = { maxWait: 10_000, timeout: 30_000 } as const;
 
+/** Sees each event right after its transaction committed, in this process only (event reactions). */
+export type CommittedEventListener = <K extends PulseEventName>(name: K, payload: PulseEvents[K]) => void;
+
 /** Builds the runner that opens tenant transactions; the only way application code reaches the database. */
-export function createSessionRunner(database: Database, events: EventBus, logger: Logger): SessionRunner {
+export function createSessionRunner(database: Database, events: EventBus, logger: Logger, onCommitted?: CommittedEventListener): SessionRunner {
   return {
     async run(scope, work) {
       const queued: Array<() => void> = [];
@@ -55,7 +58,10 @@ export function createSessionRunner(database: Database, events: EventBus, logger
           db,
           scope,
           publish(name, payload) {
-            queued.push(() => events.publish(name, payload));
+            queued.push(() => {
+              events.publish(name, payload);
+              onCommitted?.(name, payload);
+            });
           },
           afterCommit(task) {
             afterCommitTasks.push(task);
@@ -100,7 +106,6 @@ export function createSessionRunner(database: Database, events: EventBus, logger
     },
   };
 }
-
 
 /**
  * A session for work that must not hold a transaction open (resolving subscription events):

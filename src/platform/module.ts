@@ -4,6 +4,7 @@
  */
 import type { ConfigSection } from '../config.js';
 import type { PulseEventName } from '../events/events.js';
+import type { AnyEventReaction, ReactionContext } from '../events/reactions.js';
 import type { DeviceFilterTerm } from '../graphql/device-filter-terms.js';
 import type { MetricsSection } from '../http/metrics.js';
 import type { AnyDeviceWill, AnyInboundTopic, OutboundTopic } from '../mqtt/ingest.js';
@@ -25,6 +26,13 @@ export interface PulseModule {
   deviceWill?: AnyDeviceWill;
   /** Periodic jobs; every instance runs them, so they must be safe to run concurrently. */
   workers?: readonly PeriodicWorker[];
+  /** Work that follows committed events (of any module), in the process that committed them. */
+  reactions?: readonly AnyEventReaction[];
+  /**
+   * Runs once at start-up, after the broker connection and before HTTP listens (e.g. re-publish
+   * what a crash left queued). Must be safe when several instances start at once.
+   */
+  onStart?(context: ReactionContext): Promise<void>;
   /** Its environment variables and the typed section built from them. */
   config?: ConfigSection;
   metrics?: MetricsSection;
@@ -32,6 +40,8 @@ export interface PulseModule {
   events?: readonly PulseEventName[];
   /** Fields it adds to `Device` (declared with `prismaObjectField` in its schema files). */
   deviceFields?: readonly string[];
+  /** Codes of the typed errors it returns (members of the `ErrorCode` enum), e.g. `TWIN_VERSION_CONFLICT`. */
+  errorCodes?: readonly string[];
   /** Fields it adds to the `DeviceFilter` input, with their conditions. */
   deviceFilters?: readonly DeviceFilterTerm[];
 }
