@@ -64,7 +64,6 @@ export async function startPulse(config: Config, logger: Logger, options: StartO
         serviceCredentials: service,
       });
       mqtt = { url: broker.url, ...service, clientId: `pulse-${hostname()}`, protocolVersion: 4 };
-      logger.info({ port: broker.port }, 'embedded MQTT broker listening');
     } else {
       mqtt = {
         url: config.mqtt.url,

@@ -36,7 +36,7 @@ export function pgliteExecutor(pglite: PGlite): SqlExecutor {
       return result.rows;
     },
     async exec(script) {
-      // Not through the Prisma adapter's executeScript: it swallows errors (PRISMA-OFFLINE.md).
+      // Not through the Prisma adapter's executeScript: it swallows errors, so a failed migration would pass.
       await pglite.exec(script);
     },
     close: async () => {},

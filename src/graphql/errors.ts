@@ -1,25 +1,38 @@
-import { AlreadyExistsError, DomainError, NotFoundError, ValidationError } from '../kernel/errors.js';
+import { AlreadyExistsError, DomainError, NotFoundError, PLATFORM_ERROR_CODES, VALIDATION_ISSUE_CODES, ValidationError } from '../kernel/errors.js';
 import { builder } from './builder.js';
+
+let errorCodes: readonly string[] = PLATFORM_ERROR_CODES;
+
+/**
+ * The `ErrorCode` enum lists the platform's codes and every module's `errorCodes`; installed by the
+ * module composition before the schema is built (the interface below reads it lazily).
+ */
+export function installErrorCodes(moduleCodes: readonly string[]): void {
+  const all = [...PLATFORM_ERROR_CODES, ...moduleCodes];
+  const duplicate = all.find((code, index) => all.indexOf(code) !== index);
+  if (duplicate) throw new TypeError(`error code ${duplicate} is declared twice`);
+  errorCodes = all;
+}
 
 /** Every error a client can handle implements this interface. */
 export const ErrorInterface = builder.interfaceRef<DomainError>('Error').implement({
   fields: (t) => ({
     message: t.exposeString('message'),
-    code: t.exposeString('code'),
+    code: t.field({
+      type: builder.enumType('ErrorCode', { values: Object.fromEntries(errorCodes.map((code) => [code, {}])) }),
+      resolve: (error) => error.code,
+    }),
   }),
 });
 
-builder.objectType(DomainError, {
-  name: 'BaseError',
-  interfaces: [ErrorInterface],
-  isTypeOf: () => false,
-});
+export const ValidationIssueCodeEnum = builder.enumType('ValidationIssueCode', { values: VALIDATION_ISSUE_CODES });
 
-const ValidationIssueRef = builder.objectRef<ValidationError['issues'][number]>('ValidationIssue').implement({
+/** One problem with an input value; also the issues of module errors such as TwinDocumentTooLarge. */
+export const ValidationIssueRef = builder.objectRef<ValidationError['issues'][number]>('ValidationIssue').implement({
   fields: (t) => ({
     path: t.exposeStringList('path'),
     message: t.exposeString('message'),
-    code: t.exposeString('code'),
+    code: t.field({ type: ValidationIssueCodeEnum, resolve: (issue) => issue.code }),
   }),
 });
 
@@ -51,6 +64,3 @@ builder.objectType(AlreadyExistsError, {
     key: t.exposeString('key'),
   }),
 });
-
-/** The error members most mutations share; a field adds its own domain errors to these. */
-export const commonMutationErrors = [ValidationError, NotFoundError] as const;

@@ -7,6 +7,16 @@ class TypedErrorResult {
   constructor(readonly result: DomainError) {}
 }
 
+/**
+ * Whether a field's result is a typed error. The errors plugin hands errors back wrapped in a
+ * proxy whose prototype is not the error's; it forwards `constructor`, which tells the class.
+ */
+function isTypedError(result: unknown): boolean {
+  if (result instanceof DomainError) return true;
+  const constructor = typeof result === 'object' && result !== null ? (result as { constructor?: unknown }).constructor : undefined;
+  return typeof constructor === 'function' && (constructor === DomainError || constructor.prototype instanceof DomainError);
+}
+
 /** One root field and no fragments at the top: the whole transaction is that field's. */
 function isSoleRootField(info: GraphQLResolveInfo): boolean {
   const selections = info.operation.selectionSet.selections;
@@ -27,13 +37,13 @@ export function runMutationFieldsInSavepoints(schema: GraphQLSchema): GraphQLSch
     field.resolve = async (root, args, context: GraphQLContext, info) => {
       if (isSoleRootField(info)) {
         const result: unknown = await resolve(root, args, context, info);
-        if (result instanceof DomainError) context.rollbackRequested = true;
+        if (isTypedError(result)) context.rollbackRequested = true;
         return result;
       }
       try {
         return await context.session.savepoint(async () => {
           const result: unknown = await resolve(root, args, context, info);
-          if (result instanceof DomainError) throw new TypedErrorResult(result);
+          if (isTypedError(result)) throw new TypedErrorResult(result as DomainError);
           return result;
         });
       } catch (error) {

@@ -1,5 +1,24 @@
 import type { z } from 'zod';
-import { ValidationError, type ValidationIssue } from './errors.js';
+import { ValidationError, type ValidationIssue, type ValidationIssueCode } from './errors.js';
+
+/** zod's issue codes onto Pulse's closed set. */
+const ZOD_CODES: Readonly<Record<string, ValidationIssueCode>> = {
+  invalid_type: 'INVALID_TYPE',
+  too_big: 'TOO_BIG',
+  too_small: 'TOO_SMALL',
+  invalid_format: 'INVALID_FORMAT',
+  invalid_value: 'INVALID_VALUE',
+  invalid_union: 'INVALID_VALUE',
+  invalid_key: 'INVALID_VALUE',
+  invalid_element: 'INVALID_VALUE',
+  not_multiple_of: 'INVALID_VALUE',
+  unrecognized_keys: 'UNRECOGNIZED_KEY',
+  custom: 'INVALID_VALUE',
+};
+
+export function validationIssueCode(zodCode: string): ValidationIssueCode {
+  return ZOD_CODES[zodCode] ?? 'INVALID_VALUE';
+}
 
 /** Parses `value` with `schema`, turning every zod issue into a typed ValidationIssue under `basePath`. */
 export function parseInput<Schema extends z.ZodType>(schema: Schema, value: unknown, basePath: string[] = ['input']): z.output<Schema> {
@@ -11,7 +30,7 @@ export function parseInput<Schema extends z.ZodType>(schema: Schema, value: unkn
     result.error.issues.map((issue) => ({
       path: [...basePath, ...issue.path.map(String)],
       message: issue.message,
-      code: issue.code.toUpperCase(),
+      code: validationIssueCode(issue.code),
     })),
   );
 }

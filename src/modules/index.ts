@@ -3,10 +3,15 @@
  * `module.ts` descriptor, and one line here; nothing outside its folder changes.
  */
 import type { PulseModule } from '../platform/module.js';
+import { alertsModule } from './alerts/module.js';
+import { commandsModule } from './commands/module.js';
 import { connectionsModule } from './connections/module.js';
 import { connectivityModule } from './connectivity/module.js';
 import { devicesModule } from './devices/module.js';
+import { groupsModule } from './groups/module.js';
+import { linksModule } from './links/module.js';
 import { sitesModule } from './sites/module.js';
+import { telemetryModule } from './telemetry/module.js';
 import { tenantsModule } from './tenants/module.js';
 import { twinModule } from './twin/module.js';
 
@@ -17,4 +22,9 @@ export const pulseModules: readonly PulseModule[] = [
   connectivityModule,
   connectionsModule,
   twinModule,
+  groupsModule,
+  commandsModule,
+  telemetryModule,
+  alertsModule,
+  linksModule,
 ];

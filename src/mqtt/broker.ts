@@ -228,7 +228,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   // A wildcard bind is reachable on loopback; an explicit IPv4 literal avoids `localhost` → ::1
   // surprises on hosts without IPv6.
   const host = options.host === undefined || options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
-  log.info({ port, host }, 'embedded MQTT broker listening');
+  log.info({ url: `mqtt://${host}:${port}`, bound: options.host ?? '0.0.0.0' }, 'embedded MQTT broker listening');
 
   let closing: Promise<void> | undefined;
   return {

@@ -1,5 +1,6 @@
 import type { GraphQLSchema } from 'graphql';
 import { installDeviceFilterTerms } from '../graphql/device-filter-terms.js';
+import { installErrorCodes } from '../graphql/errors.js';
 import { buildSchema } from '../graphql/schema.js';
 import type { DeviceWill, InboundTopic } from '../mqtt/ingest.js';
 import { createTopicTable, type TopicTable } from '../mqtt/topics.js';
@@ -40,7 +41,11 @@ export function composeModules(modules: readonly PulseModule[]): ComposedModules
   unique('config section', modules.flatMap((module) => (module.config ? [module.config.key] : [])));
   const wills = modules.flatMap((module) => (module.deviceWill ? [module.deviceWill as unknown as DeviceWill] : []));
   if (wills.length > 1) throw new TypeError('two modules declare the device will');
-  installDeviceFilterTerms(modules.flatMap((module) => module.deviceFilters ?? []));
+  installErrorCodes(modules.flatMap((module) => module.errorCodes ?? []));
+  installDeviceFilterTerms(
+    modules.flatMap((module) => module.deviceFilters ?? []),
+    modules.flatMap((module) => module.deviceDimensions ?? []),
+  );
   const result: ComposedModules = {
     modules,
     schema: buildSchema(),

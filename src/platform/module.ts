@@ -5,7 +5,7 @@
 import type { ConfigSection } from '../config.js';
 import type { PulseEventName } from '../events/events.js';
 import type { AnyEventReaction, ReactionContext } from '../events/reactions.js';
-import type { DeviceFilterTerm } from '../graphql/device-filter-terms.js';
+import type { DeviceDimension, DeviceFilterTerm } from '../graphql/device-filter-terms.js';
 import type { MetricsSection } from '../http/metrics.js';
 import type { AnyDeviceWill, AnyInboundTopic, OutboundTopic } from '../mqtt/ingest.js';
 import type { PeriodicWorker } from '../workers.js';
@@ -42,8 +42,10 @@ export interface PulseModule {
   deviceFields?: readonly string[];
   /** Codes of the typed errors it returns (members of the `ErrorCode` enum), e.g. `TWIN_VERSION_CONFLICT`. */
   errorCodes?: readonly string[];
-  /** Fields it adds to the `DeviceFilter` input, with their conditions. */
+  /** Fields it adds to the `DeviceFilter` input, with their SQL conditions. */
   deviceFilters?: readonly DeviceFilterTerm[];
+  /** Dimensions it adds to `fleetSummary(groupBy:)`. */
+  deviceDimensions?: readonly DeviceDimension[];
 }
 
 /** Declares a module; a no-op that gives the descriptor its type. */

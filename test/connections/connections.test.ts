@@ -14,13 +14,13 @@ const UPSERT = /* GraphQL */ `
   mutation($input: UpsertDeviceConnectionInput!) {
     upsertDeviceConnection(input: $input) {
       __typename
-      ... on DeviceConnectionPayload { connection { ${CONNECTION_FIELDS} } }
+      ... on UpsertDeviceConnectionPayload { connection { ${CONNECTION_FIELDS} } }
       ... on Error { code message }
       ... on ValidationError { issues { path message code } }
     }
   }`;
 const DELETE = /* GraphQL */ `
-  mutation($deviceId: String!) { deleteDeviceConnection(deviceId: $deviceId) { __typename ... on DeleteDeviceConnectionPayload { deviceId device { connection { apn } } } ... on Error { code } } }`;
+  mutation($deviceId: String!) { deleteDeviceConnection(input: { deviceId: $deviceId }) { __typename ... on DeleteDeviceConnectionPayload { deviceId device { connection { apn } } } ... on Error { code } } }`;
 const READ = `query($deviceId: String!) { device(deviceId: $deviceId) { connection { ${CONNECTION_FIELDS} } } }`;
 
 type Payload = { __typename: string; connection?: Record<string, unknown>; issues?: Array<{ path: string[]; message: string; code: string }>; code?: string };
@@ -51,7 +51,7 @@ describe('connection CRUD', () => {
     await registerDevice(app, tenant.token, 'c1');
     const created = await upsert(tenant.token, { deviceId: 'c1', ...FULL });
     expect(created).toEqual({
-      __typename: 'DeviceConnectionPayload',
+      __typename: 'UpsertDeviceConnectionPayload',
       connection: { ...FULL, dataUsedMb: 0, dataUsedUpdatedAt: null, overDataLimit: false, lastNetworkAttach: null, lastNetworkDetach: null },
     });
 

@@ -38,7 +38,7 @@ async function connectDevice(credentials: { username: string; password: string }
 
 const ROTATE = /* GraphQL */ `
   mutation($deviceId: String!) {
-    rotateDeviceCredentials(deviceId: $deviceId) {
+    rotateDeviceCredentials(input: { deviceId: $deviceId }) {
       __typename
       ... on RotateDeviceCredentialsPayload { device { deviceId } credentials { username password topicPrefix } }
       ... on Error { code }
@@ -73,7 +73,7 @@ describe('device credentials on the embedded broker', () => {
 
     const second = await connectDevice(rotated.data!.rotateDeviceCredentials.credentials);
     const secondClosed = new Promise<void>((resolve) => second.once('close', () => resolve()));
-    await app.gql(tenant.token, `mutation { decommissionDevice(deviceId: "kick") { __typename } }`);
+    await app.gql(tenant.token, `mutation { decommissionDevice(input: { deviceId: "kick" }) { __typename } }`);
     await secondClosed;
     await expect(connectDevice(rotated.data!.rotateDeviceCredentials.credentials)).rejects.toMatchObject({ code: 4 });
   });
@@ -85,7 +85,7 @@ describe('device credentials on the embedded broker', () => {
       const result = await app.gql(token, ROTATE, { deviceId });
       expect(result.data?.['rotateDeviceCredentials']).toEqual({ __typename: 'NotFound', code: 'NOT_FOUND' });
     }
-    await app.gql(tenant.token, `mutation { decommissionDevice(deviceId: "mine") { __typename } }`);
+    await app.gql(tenant.token, `mutation { decommissionDevice(input: { deviceId: "mine" }) { __typename } }`);
     expect((await app.gql(tenant.token, ROTATE, { deviceId: 'mine' })).data?.['rotateDeviceCredentials']).toMatchObject({ __typename: 'NotFound' });
     const operator = await app.gql(tenant.operatorToken, ROTATE, { deviceId: 'mine' });
     expect(operator.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN' });

@@ -37,7 +37,7 @@ describe('uptime', () => {
     const upsert = await app.gql(tenant.token, UPSERT, {
       input: { deviceId: 'up', networkStatus: 'DISCONNECTED', lastNetworkAttach: attach, lastNetworkDetach: detach },
     });
-    expect(upsert.data?.['upsertDeviceConnection']).toEqual({ __typename: 'DeviceConnectionPayload' });
+    expect(upsert.data?.['upsertDeviceConnection']).toEqual({ __typename: 'UpsertDeviceConnectionPayload' });
 
     expect(await uptime(tenant.token, 'up', new Date(t0), new Date(t0 + 120 * MINUTE))).toMatchObject({ onlineSeconds: 1_800, ratio: 0.25 });
     expect(await uptime(tenant.token, 'up', new Date(t0 + 65 * MINUTE), new Date(t0 + 85 * MINUTE))).toMatchObject({ onlineSeconds: 1_200, ratio: 1 });

@@ -128,7 +128,7 @@ describe('status messages and sessions', () => {
 
   test('messages of unknown or decommissioned devices change nothing and are counted', async ({ tenant }) => {
     await registerDevice(app, tenant.token, 'gone');
-    await app.gql(tenant.token, `mutation { decommissionDevice(deviceId: "gone") { __typename } }`);
+    await app.gql(tenant.token, `mutation { decommissionDevice(input: { deviceId: "gone" }) { __typename } }`);
     const device = await deviceClient({ url: app.mqttUrl });
     expect(await publishSettled(app, device, buildTopic.status(tenant.tenantId, 'gone'), status('online'))).toEqual({ status: 'rejected', reason: 'UNKNOWN_DEVICE' });
     expect(await publishSettled(app, device, buildTopic.heartbeat(tenant.tenantId, 'never'), '{}')).toEqual({ status: 'rejected', reason: 'UNKNOWN_DEVICE' });

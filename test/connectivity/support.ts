@@ -26,14 +26,16 @@ export async function registerDevice(app: TestApp, token: string, deviceId: stri
 
 const SET_TIMEOUTS = /* GraphQL */ `
   mutation($input: SetPresenceTimeoutsInput!) {
-    setPresenceTimeouts(input: $input) { __typename ... on PresenceTimeouts { staleAfterSeconds offlineAfterSeconds } ... on Error { code message } }
+    setPresenceTimeouts(input: $input) { __typename ... on SetPresenceTimeoutsPayload { timeouts { staleAfterSeconds offlineAfterSeconds } } ... on Error { code message } }
   }`;
 
 /** Sets presence timeouts (tenant defaults, or one device's with `deviceId`). */
 export async function setTimeouts(app: TestApp, token: string, input: Record<string, unknown>): Promise<Record<string, unknown>> {
   const result = await app.gql<{ setPresenceTimeouts: Record<string, unknown> }>(token, SET_TIMEOUTS, { input });
   if (!result.data) throw new Error(JSON.stringify(result.errors));
-  return result.data.setPresenceTimeouts;
+  const outcome = result.data.setPresenceTimeouts;
+  // The payload nests the timeouts; flatten it so callers read `staleAfterSeconds` as before.
+  return outcome['__typename'] === 'SetPresenceTimeoutsPayload' ? { __typename: 'PresenceTimeouts', ...(outcome['timeouts'] as object) } : outcome;
 }
 
 /**

@@ -84,16 +84,16 @@ describe('registerDevice', () => {
 
 describe('updateDevice and decommissionDevice', () => {
   const UPDATE = `mutation($input: UpdateDeviceInput!) { updateDevice(input: $input) { __typename
-    ... on DevicePayload { device { name tags { key value } site { siteId } } } ... on Error { code } } }`;
-  const DECOMMISSION = `mutation($id: String!) { decommissionDevice(deviceId: $id) { __typename
-    ... on DevicePayload { device { deviceId decommissionedAt } } ... on Error { code } } }`;
+    ... on UpdateDevicePayload { device { name tags { key value } site { siteId } } } ... on Error { code } } }`;
+  const DECOMMISSION = `mutation($id: String!) { decommissionDevice(input: { deviceId: $id }) { __typename
+    ... on DecommissionDevicePayload { device { deviceId decommissionedAt } } ... on Error { code } } }`;
   const CREATE_SITE = `mutation($input: CreateSiteInput!) { createSite(input: $input) { __typename ... on CreateSitePayload { site { siteId } } ... on Error { code } } }`;
 
   test('updates name, site and replaces tags; clears the site with null', async ({ tenant }) => {
     await app.gql(tenant.token, CREATE_SITE, { input: { siteId: 'hq', name: 'Head office' } });
     await app.gql(tenant.token, REGISTER_DEVICE, { input: { deviceId: 'u1', name: 'Old', tags: [{ key: 'a', value: '1' }] } });
     const updated = await app.gql(tenant.token, UPDATE, { input: { deviceId: 'u1', name: 'New', siteId: 'hq', tags: [{ key: 'b', value: '2' }] } });
-    expect(updated.data?.['updateDevice']).toEqual({ __typename: 'DevicePayload', device: { name: 'New', tags: [{ key: 'b', value: '2' }], site: { siteId: 'hq' } } });
+    expect(updated.data?.['updateDevice']).toEqual({ __typename: 'UpdateDevicePayload', device: { name: 'New', tags: [{ key: 'b', value: '2' }], site: { siteId: 'hq' } } });
     const cleared = await app.gql(tenant.token, UPDATE, { input: { deviceId: 'u1', siteId: null } });
     expect(cleared.data?.['updateDevice']).toMatchObject({ device: { name: 'New', site: null, tags: [{ key: 'b', value: '2' }] } });
   });
@@ -107,7 +107,7 @@ describe('updateDevice and decommissionDevice', () => {
     await app.gql(tenant.token, REGISTER_DEVICE, { input: { deviceId: 'old', name: 'Old' } });
     await app.gql(tenant.token, REGISTER_DEVICE, { input: { deviceId: 'keep', name: 'Keep' } });
     const result = await app.gql(tenant.token, DECOMMISSION, { id: 'old' });
-    expect(result.data?.['decommissionDevice']).toMatchObject({ __typename: 'DevicePayload', device: { deviceId: 'old' } });
+    expect(result.data?.['decommissionDevice']).toMatchObject({ __typename: 'DecommissionDevicePayload', device: { deviceId: 'old' } });
     const list = await app.gql<{ devices: { edges: Array<{ node: { deviceId: string } }> } }>(tenant.token, DEVICES, {});
     expect(list.data?.devices.edges.map((edge) => edge.node.deviceId)).toEqual(['keep']);
     const all = await app.gql<{ devices: { totalCount: number } }>(tenant.token, DEVICES, { filter: { includeDecommissioned: true } });

@@ -45,7 +45,7 @@ describe('tenant isolation', () => {
     await registerIn(a.token, 'target');
     const update = await app.gql(b.token, `mutation { updateDevice(input: { deviceId: "target", name: "pwned" }) { __typename } }`);
     expect(update.data?.['updateDevice']).toEqual({ __typename: 'NotFound' });
-    const decommission = await app.gql(b.token, `mutation { decommissionDevice(deviceId: "target") { __typename } }`);
+    const decommission = await app.gql(b.token, `mutation { decommissionDevice(input: { deviceId: "target" }) { __typename } }`);
     expect(decommission.data?.['decommissionDevice']).toEqual({ __typename: 'NotFound' });
     // Registering the same ID in B creates B's own device, not a collision with A's.
     await registerIn(b.token, 'target');

@@ -36,7 +36,7 @@ describe('subscriptions over graphql-ws', () => {
     }
   });
 
-  test('a rolled-back mutation publishes nothing', async ({ tenant }) => {
+  test('a mutation answering a typed error publishes nothing', async ({ tenant }) => {
     const client = wsClient(app.port, tenant.token);
     try {
       const listening = nextListener(app, 'deviceChanged', tenant.tenantId);

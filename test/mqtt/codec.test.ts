@@ -25,6 +25,8 @@ function decodePayload<K extends InboundKind>(kind: K, payload: Uint8Array, opti
 }
 
 const bytes = (value: unknown): Buffer => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
+/** A wireless poll of radio wlan0 listing `stations`. */
+const poll = (stations: unknown[]) => ({ pollId: 7, interface: 'wlan0', ts: '2026-01-01T00:00:00.000Z', stations });
 
 function failure(kind: InboundKind, payload: Buffer, maxBytes?: number): DecodeFailureReason | 'OK' {
   const result = decodePayload(kind, payload, maxBytes === undefined ? {} : { maxBytes });
@@ -44,9 +46,14 @@ describe('decodePayload: valid payloads', () => {
     expect(result).toEqual({ ok: true, value: { uptimeS: 12, ts: new Date(5) } });
   });
 
-  it('decodes telemetry', () => {
-    const result = decodePayload('telemetry', bytes({ metrics: { 'temp.c': 21.5, rssi_dbm: -60 } }));
-    expect(result).toEqual({ ok: true, value: { metrics: { 'temp.c': 21.5, rssi_dbm: -60 } } });
+  it('decodes telemetry: a single reading is a batch of one; numbers, booleans and strings', () => {
+    const result = decodePayload('telemetry', bytes({ metrics: { 'temp.c': 21.5, rssi_dbm: -60, door: true, mode: 'eco' } }));
+    expect(result).toEqual({ ok: true, value: [{ metrics: { 'temp.c': 21.5, rssi_dbm: -60, door: true, mode: 'eco' } }] });
+  });
+
+  it('decodes a telemetry batch', () => {
+    const result = decodePayload('telemetry', bytes([{ ts: 1_000, metrics: { t: 1 } }, { ts: '2025-01-02T03:04:05Z', metrics: { t: 2 } }]));
+    expect(result).toEqual({ ok: true, value: [{ ts: new Date(1_000), metrics: { t: 1 } }, { ts: new Date('2025-01-02T03:04:05Z'), metrics: { t: 2 } }] });
   });
 
   it('defaults twin reported mode to merge and keeps nested state', () => {
@@ -64,9 +71,17 @@ describe('decodePayload: valid payloads', () => {
   it('normalises station MACs in wireless registrations', () => {
     const result = decodePayload(
       'wirelessRegistrations',
-      bytes({ interface: 'wlan0', stations: [{ mac: 'AA-BB-CC-00-11-22', signalDbm: -61, ccq: 98 }, { mac: 'aabb.cc00.1122' }] }),
+      bytes(poll([{ mac: 'AA-BB-CC-00-11-22', signalDbm: -61, ccq: 98 }, { mac: 'aabb.cc00.1122' }, { mac: 'AABBCC001122' }])),
     );
-    expect(result.ok && result.value.stations.map((station) => station.mac)).toEqual(['aa:bb:cc:00:11:22', 'aa:bb:cc:00:11:22']);
+    expect(result.ok && result.value.stations.map((station) => station.mac)).toEqual(['aa:bb:cc:00:11:22', 'aa:bb:cc:00:11:22', 'aa:bb:cc:00:11:22']);
+  });
+
+  it('decodes a full wireless poll', () => {
+    const station = { mac: '00:11:22:33:44:55', signalDbm: -61.5, snrDb: 32, noiseDbm: -95, txRateMbps: 300, rxRateMbps: 270, ccq: 98, uptimeS: 86_400 };
+    expect(decodePayload('wirelessRegistrations', bytes(poll([station, { mac: '00:11:22:33:44:56', signalDbm: null }])))).toEqual({
+      ok: true,
+      value: { pollId: 7, interface: 'wlan0', ts: new Date('2026-01-01T00:00:00.000Z'), stations: [station, { mac: '00:11:22:33:44:56', signalDbm: null }] },
+    });
   });
 });
 
@@ -78,15 +93,26 @@ describe('decodePayload: typed failures', () => {
     ['wrong state', 'status', bytes({ state: 'maybe' }), 'INVALID'],
     ['array instead of object', 'status', bytes([{ state: 'online' }]), 'INVALID'],
     ['bad timestamp', 'status', bytes({ state: 'online', ts: 'yesterday' }), 'INVALID'],
-    ['non-numeric metric', 'telemetry', bytes({ metrics: { t: '21' } }), 'INVALID'],
+    ['object as a metric value', 'telemetry', bytes({ metrics: { t: { v: 21 } } }), 'INVALID'],
+    ['telemetry batch entry without ts', 'telemetry', bytes([{ metrics: { t: 1 } }]), 'INVALID'],
     ['infinite metric (1e400)', 'telemetry', bytes('{"metrics":{"t":1e400}}'), 'INVALID'],
     ['bad metric name', 'telemetry', bytes({ metrics: { 'a b': 1 } }), 'INVALID'],
     ['too many metrics', 'telemetry', bytes({ metrics: Object.fromEntries(Array.from({ length: 257 }, (_, i) => [`m${i}`, i])) }), 'INVALID'],
     ['twin state that is an array', 'twinReported', bytes({ state: [1] }), 'INVALID'],
     ['unknown twin mode', 'twinReported', bytes({ state: {}, mode: 'patch' }), 'INVALID'],
     ['ack without status', 'commandAck', bytes({ result: {} }), 'INVALID'],
-    ['bad MAC', 'wirelessRegistrations', bytes({ stations: [{ mac: 'zz:zz:zz:zz:zz:zz' }] }), 'INVALID'],
-    ['too many stations', 'wirelessRegistrations', bytes({ stations: Array.from({ length: 1025 }, () => ({ mac: '001122334455' })) }), 'INVALID'],
+    ['bad MAC', 'wirelessRegistrations', bytes(poll([{ mac: 'zz:zz:zz:zz:zz:zz' }])), 'INVALID'],
+    ['too many stations', 'wirelessRegistrations', bytes(poll(Array.from({ length: 1025 }, () => ({ mac: '001122334455' })))), 'INVALID'],
+    ['poll without pollId', 'wirelessRegistrations', bytes({ ...poll([]), pollId: undefined }), 'INVALID'],
+    ['negative pollId', 'wirelessRegistrations', bytes({ ...poll([]), pollId: -1 }), 'INVALID'],
+    ['fractional pollId', 'wirelessRegistrations', bytes({ ...poll([]), pollId: 1.5 }), 'INVALID'],
+    ['poll without interface', 'wirelessRegistrations', bytes({ ...poll([]), interface: '' }), 'INVALID'],
+    ['interface with a space', 'wirelessRegistrations', bytes({ ...poll([]), interface: 'wlan 0' }), 'INVALID'],
+    ['poll without ts', 'wirelessRegistrations', bytes({ ...poll([]), ts: undefined }), 'INVALID'],
+    ['signal out of range', 'wirelessRegistrations', bytes(poll([{ mac: '001122334455', signalDbm: 400 }])), 'INVALID'],
+    ['ccq above 100', 'wirelessRegistrations', bytes(poll([{ mac: '001122334455', ccq: 101 }])), 'INVALID'],
+    ['negative rate', 'wirelessRegistrations', bytes(poll([{ mac: '001122334455', txRateMbps: -1 }])), 'INVALID'],
+    ['stations not a list', 'wirelessRegistrations', bytes({ ...poll([]), stations: { mac: '001122334455' } }), 'INVALID'],
     ['__proto__ key', 'twinReported', bytes('{"state":{"__proto__":{"polluted":true}}}'), 'INVALID'],
     ['escaped __proto__ key', 'twinReported', bytes('{"state":{"\\u005f_proto__":{"polluted":true}}}'), 'INVALID'],
     ['__proto__ metric', 'telemetry', bytes('{"metrics":{"__proto__":1}}'), 'INVALID'],
@@ -150,7 +176,7 @@ describe('decodePayload: fuzz', () => {
       { metrics: { a: 1, b: 2 } },
       { state: { a: { b: [1, 2] } }, mode: 'replace' },
       { status: 'delivered', result: { ok: true } },
-      { stations: [{ mac: '00:11:22:33:44:55', signalDbm: -50 }] },
+      poll([{ mac: '00:11:22:33:44:55', signalDbm: -50 }]),
     ];
     const generators: Array<() => Buffer> = [
       () => Buffer.from(Array.from({ length: int(512) }, () => int(256))),

@@ -23,12 +23,15 @@ describe('sites', () => {
     expect(invalid.data?.['createSite']).toMatchObject({ __typename: 'ValidationError', issues: [{ path: ['input', 'latitude'] }] });
 
     await app.gql(tenant.token, REGISTER_DEVICE, { input: { deviceId: 'd1', name: 'd1', siteId: 'hq' } });
-    const sites = await app.gql(tenant.token, `{ sites { siteId devices { totalCount edges { node { deviceId } } } } }`);
-    expect(sites.data?.['sites']).toEqual([
-      { siteId: 'hq', devices: { totalCount: 1, edges: [{ node: { deviceId: 'd1' } }] } },
-      { siteId: 'plant', devices: { totalCount: 0, edges: [] } },
-    ]);
-    const other = await app.gql(otherTenant.token, `{ sites { siteId } site(siteId: "hq") { name } }`);
-    expect(other.data).toEqual({ sites: [], site: null });
+    const sites = await app.gql(tenant.token, `{ sites { totalCount edges { node { siteId devices { totalCount edges { node { deviceId } } } } } } }`);
+    expect(sites.data?.['sites']).toEqual({
+      totalCount: 2,
+      edges: [
+        { node: { siteId: 'hq', devices: { totalCount: 1, edges: [{ node: { deviceId: 'd1' } }] } } },
+        { node: { siteId: 'plant', devices: { totalCount: 0, edges: [] } } },
+      ],
+    });
+    const other = await app.gql(otherTenant.token, `{ sites { edges { node { siteId } } } site(siteId: "hq") { name } }`);
+    expect(other.data).toEqual({ sites: { edges: [] }, site: null });
   });
 });

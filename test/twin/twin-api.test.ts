@@ -138,7 +138,7 @@ describe('limits', () => {
     await writeDesired(app, tenant.token, { deviceId: 'big', desired: { keep: 'me' } });
     const large = await writeDesired(app, tenant.token, { deviceId: 'big', desired: { blob: 'x'.repeat(33_000) } });
     expect(large).toMatchObject({ __typename: 'TwinDocumentTooLarge', code: 'TWIN_DOCUMENT_TOO_LARGE', maxDocumentBytes: 32_768, maxDepth: 10 });
-    expect(large['issues']).toMatchObject([{ code: 'TOO_LARGE', path: ['desired'] }]);
+    expect(large['issues']).toMatchObject([{ code: 'TOO_BIG', path: ['desired'] }]);
     // Each write alone is small; the merged result is what counts.
     await writeDesired(app, tenant.token, { deviceId: 'big', desired: { half1: 'x'.repeat(17_000) } });
     expect(await writeDesired(app, tenant.token, { deviceId: 'big', desired: { half2: 'x'.repeat(17_000) } })).toMatchObject({ __typename: 'TwinDocumentTooLarge' });
@@ -181,7 +181,7 @@ describe('access', () => {
   test('unknown and decommissioned devices are NotFound; operators cannot write', async ({ tenant }) => {
     expect(await writeDesired(app, tenant.token, { deviceId: 'ghost', desired: { a: 1 } })).toMatchObject({ __typename: 'NotFound', code: 'NOT_FOUND' });
     await registerDevice(app, tenant.token, 'gone');
-    await app.gql(tenant.token, `mutation { decommissionDevice(deviceId: "gone") { __typename } }`);
+    await app.gql(tenant.token, `mutation { decommissionDevice(input: { deviceId: "gone" }) { __typename } }`);
     expect(await writeDesired(app, tenant.token, { deviceId: 'gone', desired: { a: 1 } })).toMatchObject({ __typename: 'NotFound' });
     await registerDevice(app, tenant.token, 'op');
     const operator = await app.gql(tenant.operatorToken, `mutation { updateDeviceTwinDesired(input: { deviceId: "op", desired: { a: 1 } }) { __typename } }`);

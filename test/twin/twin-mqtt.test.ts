@@ -140,7 +140,7 @@ describe('reported state over MQTT', () => {
     const device = await connectDevice();
     expect(await report(device, tenant.tenantId, 'never-registered', { state: { a: 1 } })).toEqual({ status: 'rejected', reason: 'UNKNOWN_DEVICE' });
     await registerDevice(app, tenant.token, 'retired');
-    await app.gql(tenant.token, `mutation { decommissionDevice(deviceId: "retired") { __typename } }`);
+    await app.gql(tenant.token, `mutation { decommissionDevice(input: { deviceId: "retired" }) { __typename } }`);
     expect(await report(device, tenant.tenantId, 'retired', { state: { a: 1 } })).toEqual({ status: 'rejected', reason: 'UNKNOWN_DEVICE' });
     expect(await readTwin(app, tenant.token, 'retired')).toMatchObject({ reported: {}, reportedVersion: 0 });
   });

@@ -1,5 +1,5 @@
 import { NotFoundError, ValidationError } from '../../kernel/errors.js';
-import { checkViolationConstraint, isForeignKeyViolation } from '../../kernel/sql-errors.js';
+import { checkViolationConstraint, isForeignKeyViolation, sqlStateOf, SQLSTATE } from '../../kernel/sql-errors.js';
 
 /** Which input field each CHECK constraint of device_connections guards. */
 const CHECK_FIELDS: Readonly<Record<string, { field: string; message: string }>> = {
@@ -10,10 +10,6 @@ const CHECK_FIELDS: Readonly<Record<string, { field: string; message: string }>>
   device_connections_billing_cycle_start_range: { field: 'billingCycleStart', message: 'must be between 1 and 28' },
   device_connections_data_used_mb_nonnegative: { field: 'dataUsedMb', message: 'must not be negative' },
 };
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? `${error.message} ${JSON.stringify(error)}` : '';
-}
 
 /**
  * Maps a database error from a device_connections write to the typed error a client can act on,
@@ -30,7 +26,7 @@ export function connectionWriteError(error: unknown, deviceId: string): Error | 
       : ValidationError.single(['input'], `violates ${constraint}`, 'CHECK_VIOLATION');
   }
   // 22P02 invalid_text_representation: the only free-text column with a type of its own is INET.
-  if (/22P02|invalid input syntax for type inet/.test(errorText(error))) {
+  if (sqlStateOf(error) === SQLSTATE.invalidTextRepresentation) {
     return ValidationError.single(['input', 'ipAddress'], 'must be an IPv4 or IPv6 address, optionally with a /prefix', 'INVALID_FORMAT');
   }
   if (isForeignKeyViolation(error)) return new NotFoundError('Device', deviceId);

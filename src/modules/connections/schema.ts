@@ -71,7 +71,7 @@ const RecordDataUsageInput = builder.inputType('RecordDataUsageInput', {
 
 const connectionOf = (key: DeviceKey) => ({ tenantId_deviceId: key });
 
-const DeviceConnectionPayload = builder.objectRef<{ key: DeviceKey }>('DeviceConnectionPayload').implement({
+const UpsertDeviceConnectionPayload = builder.objectRef<{ key: DeviceKey }>('UpsertDeviceConnectionPayload').implement({
   fields: (t) => ({
     connection: t.prismaField({
       type: 'DeviceConnection',
@@ -102,7 +102,7 @@ const DeleteDeviceConnectionPayload = builder.objectRef<{ key: DeviceKey }>('Del
 
 builder.mutationFields((t) => ({
   upsertDeviceConnection: t.field({
-    type: DeviceConnectionPayload,
+    type: UpsertDeviceConnectionPayload,
     errors: { types: [ValidationError, NotFoundError], directResult: true, union: { name: 'UpsertDeviceConnectionResult' } },
     args: { input: t.arg({ type: UpsertDeviceConnectionInput, required: true }) },
     resolve: async (_root, args, ctx) => ({ key: await upsertDeviceConnection(ctx.session, args.input) }),
@@ -110,8 +110,13 @@ builder.mutationFields((t) => ({
   deleteDeviceConnection: t.field({
     type: DeleteDeviceConnectionPayload,
     errors: { types: [ValidationError, NotFoundError], directResult: true, union: { name: 'DeleteDeviceConnectionResult' } },
-    args: { deviceId: t.arg.string({ required: true }) },
-    resolve: async (_root, args, ctx) => ({ key: await deleteDeviceConnection(ctx.session, args.deviceId) }),
+    args: {
+      input: t.arg({
+        type: builder.inputType('DeleteDeviceConnectionInput', { fields: (f) => ({ deviceId: f.string({ required: true }) }) }),
+        required: true,
+      }),
+    },
+    resolve: async (_root, args, ctx) => ({ key: await deleteDeviceConnection(ctx.session, args.input.deviceId) }),
   }),
   recordDataUsage: t.field({
     type: RecordDataUsagePayload,

@@ -113,6 +113,7 @@ export async function upsertDeviceConnection(session: TenantSession, rawInput: u
   for (const event of networkEvents(previous, values)) {
     await applyNetworkEvent(session, key, event.kind, event.at, { source: 'connection', networkStatus: values.networkStatus });
   }
+  session.publish('deviceConnectionChanged', { ...key, change: previous ? 'UPDATED' : 'CREATED' });
   return key;
 }
 
@@ -122,6 +123,7 @@ export async function deleteDeviceConnection(session: TenantSession, rawDeviceId
   const key = { tenantId, deviceId: parseInput(idSchema, rawDeviceId, ['deviceId']) };
   const { count } = await session.db.deviceConnection.deleteMany({ where: key });
   if (count === 0) throw new NotFoundError('DeviceConnection', key.deviceId);
+  session.publish('deviceConnectionChanged', { ...key, change: 'DELETED' });
   return key;
 }
 
@@ -134,6 +136,7 @@ export async function recordDataUsage(session: TenantSession, rawInput: unknown,
   const input = parseInput(recordDataUsageSchema, rawInput);
   const key = { tenantId: input.tenantId ?? requireTenant(session.scope), deviceId: input.deviceId };
   const applied = await storeDataUsage(session, key, input.dataUsedMb, input.measuredAt ?? now);
+  if (applied) session.publish('deviceConnectionChanged', { ...key, change: 'UPDATED' });
   return { key, applied };
 }
 

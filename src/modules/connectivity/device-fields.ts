@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { builder } from '../../graphql/builder.js';
-import type { DeviceFilterTerm } from '../../graphql/device-filter-terms.js';
+import { Prisma } from '../../generated/prisma/client.js';
+import { defineFilterTerm, type DeviceDimension } from '../../graphql/device-filter-terms.js';
 import { PRESENCE_STATUSES, type PresenceStatus } from '../../kernel/presence.js';
 
 export const DeviceStatus = builder.enumType('DeviceStatus', {
@@ -25,15 +26,45 @@ builder.prismaObjectFields('Device', (t) => ({
   }),
 }));
 
-/** `DeviceFilter.status`. A device without a state row has never connected: it counts as OFFLINE. */
-export const statusFilterTerm: DeviceFilterTerm = {
-  field: 'status',
-  schema: z.array(z.enum(PRESENCE_STATUSES)).max(PRESENCE_STATUSES.length).nullish(),
-  input: (t) => t.field({ type: [DeviceStatus], description: 'The device is in one of these presence states' }),
-  where: (value) => {
-    const statuses = value as PresenceStatus[] | null | undefined;
-    if (!statuses?.length) return null;
-    const inState = { state: { is: { status: { in: statuses } } } };
-    return statuses.includes('OFFLINE') ? { OR: [inState, { state: { is: null } }] } : inState;
+const onState = (device: Prisma.Sql, condition: Prisma.Sql) =>
+  Prisma.sql`EXISTS (SELECT 1 FROM device_state s WHERE s.tenant_id = ${device}.tenant_id AND s.device_id = ${device}.device_id AND ${condition})`;
+
+/** The presence terms of `DeviceFilter`. A device without a state row has never connected: it counts as OFFLINE. */
+export const presenceFilterTerms = [
+  defineFilterTerm({
+    field: 'status',
+    schema: z.array(z.enum(PRESENCE_STATUSES)).min(1).max(PRESENCE_STATUSES.length).nullish(),
+    input: (t) => t.field({ type: [DeviceStatus], description: 'The device is in one of these presence states' }),
+    sql: (statuses, { device }) => {
+      const inState = onState(device, Prisma.sql`s.status = ANY(${statuses as string[]}::text[])`);
+      return statuses.includes('OFFLINE')
+        ? Prisma.sql`(${inState} OR NOT EXISTS (SELECT 1 FROM device_state s WHERE s.tenant_id = ${device}.tenant_id AND s.device_id = ${device}.device_id))`
+        : inState;
+    },
+    dependsOn: ['presence'],
+  }),
+  defineFilterTerm({
+    field: 'lastSeenBefore',
+    schema: z.date().nullish(),
+    input: (t) => t.field({ type: 'DateTime', description: 'Last heard from before this time, or never' }),
+    sql: (before, { device }) =>
+      Prisma.sql`NOT ${onState(device, Prisma.sql`s.last_seen_at >= ${before}::timestamptz`)}`,
+    dependsOn: ['presence'],
+  }),
+  defineFilterTerm({
+    field: 'lastSeenAfter',
+    schema: z.date().nullish(),
+    input: (t) => t.field({ type: 'DateTime', description: 'Last heard from at or after this time' }),
+    sql: (after, { device }) => onState(device, Prisma.sql`s.last_seen_at >= ${after}::timestamptz`),
+    dependsOn: ['presence'],
+  }),
+];
+
+export const presenceDimensions: DeviceDimension[] = [
+  {
+    name: 'STATUS',
+    description: 'The presence status (ONLINE, STALE, OFFLINE)',
+    sql: (device) =>
+      Prisma.sql`COALESCE((SELECT s.status FROM device_state s WHERE s.tenant_id = ${device}.tenant_id AND s.device_id = ${device}.device_id), 'OFFLINE')`,
   },
-};
+];

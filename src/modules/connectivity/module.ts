@@ -1,7 +1,7 @@
 import { defineModule } from '../../platform/module.js';
 import { presenceConfig } from './config.js';
 import * as deviceFields from './device-fields.js';
-import { statusFilterTerm } from './device-fields.js';
+import { presenceDimensions, presenceFilterTerms } from './device-fields.js';
 import { presenceEvaluatorWorker } from './evaluator.js';
 import { presenceMetrics } from './metrics.js';
 import { heartbeatTopic, offlineStatusWill, statusTopic } from './mqtt.js';
@@ -20,5 +20,6 @@ export const connectivityModule = defineModule({
   metrics: presenceMetrics,
   events: ['deviceConnectivityChanged'],
   deviceFields: ['status', 'lastSeenAt', 'connectionEvents', 'uptime'],
-  deviceFilters: [statusFilterTerm],
+  deviceFilters: presenceFilterTerms,
+  deviceDimensions: presenceDimensions,
 });

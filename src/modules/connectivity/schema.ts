@@ -3,7 +3,8 @@ import { builder } from '../../graphql/builder.js';
 import { DeviceStatus } from './device-fields.js';
 import { setPresenceTimeouts, type PresenceTimeouts } from './timeouts.js';
 import type { PresenceStatus } from '../../kernel/presence.js';
-import { deviceUptime, type Uptime } from './uptime.js';
+import { batchLoad } from '../../graphql/batch-load.js';
+import { devicesUptime, type Uptime } from './uptime.js';
 
 export const ConnectionEventType = builder.enumType('ConnectionEventType', {
   values: {
@@ -12,10 +13,13 @@ export const ConnectionEventType = builder.enumType('ConnectionEventType', {
   } as const,
 });
 
-builder.prismaObject('DeviceConnectionEvent', {
+builder.prismaNode('DeviceConnectionEvent', {
   description: 'One entry of the append-only connectivity log',
+  nullable: true,
+  id: { resolve: (event) => event.id.toString() },
+  findUnique: (id) => ({ id: /^[0-9]{1,19}$/.test(id) ? BigInt(id) : -1n }),
   fields: (t) => ({
-    id: t.id({ resolve: (event) => event.id.toString() }),
+    eventId: t.id({ description: 'The log entry number (the same as the subscription event eventId)', resolve: (event) => event.id.toString() }),
     deviceId: t.exposeString('deviceId'),
     eventType: t.field({ type: ConnectionEventType, resolve: (event) => event.eventType as 'CONNECTED' | 'DISCONNECTED' }),
     reason: t.exposeString('reason', {
@@ -41,7 +45,7 @@ builder.prismaObjectField('Device', 'connectionEvents', (t) =>
       orderBy: [{ occurredAt: 'desc' }, { id: 'desc' }],
     }),
     totalCount: true,
-  }),
+  }, { name: 'DeviceConnectionEventsConnection' }, { name: 'DeviceConnectionEventsEdge' }),
 );
 
 const DeviceUptime = builder.objectRef<Uptime>('DeviceUptime').implement({
@@ -58,7 +62,11 @@ builder.prismaObjectField('Device', 'uptime', (t) =>
     type: DeviceUptime,
     description: 'Time ONLINE over a window (default: the last 24 hours), computed from the connectivity log',
     args: { since: t.arg({ type: 'DateTime' }), until: t.arg({ type: 'DateTime' }) },
-    resolve: (device, args, ctx) => deviceUptime(ctx.session, { tenantId: device.tenantId, deviceId: device.deviceId }, args),
+    // Batched: a page of devices with uptime is one statement per tenant and window, not one per device.
+    resolve: async (device, args, ctx) =>
+      (await batchLoad(ctx, `uptime|${device.tenantId}|${args.since?.toISOString()}|${args.until?.toISOString()}`, device.deviceId, (deviceIds) =>
+        devicesUptime(ctx.session, device.tenantId, deviceIds, args),
+      ))!,
   }),
 );
 
@@ -78,9 +86,13 @@ const SetPresenceTimeoutsInput = builder.inputType('SetPresenceTimeoutsInput', {
   }),
 });
 
+const SetPresenceTimeoutsPayload = builder.objectRef<PresenceTimeouts>('SetPresenceTimeoutsPayload').implement({
+  fields: (t) => ({ timeouts: t.field({ type: PresenceTimeoutsRef, description: 'The timeouts now in effect', resolve: (timeouts) => timeouts }) }),
+});
+
 builder.mutationFields((t) => ({
   setPresenceTimeouts: t.field({
-    type: PresenceTimeoutsRef,
+    type: SetPresenceTimeoutsPayload,
     description: "Sets a device's presence timeouts, or its tenant's defaults; returns those now in effect",
     errors: { types: [ValidationError, NotFoundError], directResult: true, union: { name: 'SetPresenceTimeoutsResult' } },
     args: { input: t.arg({ type: SetPresenceTimeoutsInput, required: true }) },

@@ -51,7 +51,7 @@ export const presenceTimeoutsInputSchema = z
     message: 'must be greater than staleAfterSeconds',
   });
 
-const orderIssue = () => ValidationError.single(['input', 'offlineAfterSeconds'], 'must be greater than staleAfterSeconds', 'PRESENCE_ORDER');
+const orderIssue = () => ValidationError.single(['input', 'offlineAfterSeconds'], 'must be greater than staleAfterSeconds', 'OUT_OF_ORDER');
 
 /**
  * Sets presence timeouts for one device (`deviceId`) or, without it, the tenant's defaults.

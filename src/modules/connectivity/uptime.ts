@@ -24,38 +24,57 @@ const windowSchema = z
   });
 
 /**
- * Uptime of a device over a window, computed in SQL from its connectivity log: the status at
- * `since` is that of the last event before it (OFFLINE if none), each later event starts a new
- * segment, and ONLINE segments are summed. STALE counts as not online (it is logged as a
- * DISCONNECTED event). The part of the window after now is not counted either way.
+ * Uptime of devices of one tenant over a window, computed in SQL from their connectivity log in one
+ * statement: the status at `since` is that of the last event before it (OFFLINE if none), each
+ * later event starts a new segment, and ONLINE segments are summed. STALE counts as not online (it
+ * is logged as a DISCONNECTED event). The part of the window after now is not counted either way.
  * Defaults: the 24 hours up to now.
  */
+export async function devicesUptime(
+  session: TenantSession,
+  tenantId: string,
+  deviceIds: readonly string[],
+  rawWindow: { since?: Date | null; until?: Date | null },
+): Promise<Map<string, Uptime>> {
+  const { since, until } = parseInput(windowSchema, rawWindow, []);
+  const end = new Date(Math.min(until.getTime(), Date.now()));
+  const result = new Map<string, Uptime>();
+  if (end <= since) {
+    for (const deviceId of deviceIds) result.set(deviceId, { since, until, onlineSeconds: 0, ratio: 0 });
+    return result;
+  }
+  const rows = await session.db.$queryRaw<Array<{ device_id: string; online_seconds: number }>>`
+    WITH keys AS (SELECT unnest(${deviceIds as string[]}::text[]) AS device_id),
+    timeline AS (
+      SELECT k.device_id, ${since}::timestamptz AS at, 0::bigint AS id, COALESCE((
+        SELECT e.new_status FROM device_connection_events e
+        WHERE e.tenant_id = ${tenantId} AND e.device_id = k.device_id AND e.occurred_at <= ${since}::timestamptz
+        ORDER BY e.occurred_at DESC, e.id DESC LIMIT 1
+      ), 'OFFLINE') AS status
+      FROM keys k
+      UNION ALL
+      SELECT e.device_id, e.occurred_at, e.id, e.new_status FROM device_connection_events e
+      JOIN keys k ON k.device_id = e.device_id
+      WHERE e.tenant_id = ${tenantId} AND e.occurred_at > ${since}::timestamptz AND e.occurred_at < ${end}::timestamptz
+    ),
+    segments AS (
+      SELECT device_id, status, at, LEAD(at, 1, ${end}::timestamptz) OVER (PARTITION BY device_id ORDER BY at, id) AS ends FROM timeline
+    )
+    SELECT device_id, COALESCE(SUM(EXTRACT(EPOCH FROM ends - at)) FILTER (WHERE status = 'ONLINE'), 0)::float8 AS online_seconds
+    FROM segments GROUP BY device_id`;
+  const elapsedSeconds = (end.getTime() - since.getTime()) / 1000;
+  for (const row of rows) {
+    result.set(row.device_id, { since, until, onlineSeconds: row.online_seconds, ratio: Math.min(1, row.online_seconds / elapsedSeconds) });
+  }
+  return result;
+}
+
+/** One device's uptime (see {@link devicesUptime}). */
 export async function deviceUptime(
   session: TenantSession,
   key: { tenantId: string; deviceId: string },
   rawWindow: { since?: Date | null; until?: Date | null },
 ): Promise<Uptime> {
-  const { since, until } = parseInput(windowSchema, rawWindow, []);
-  const end = new Date(Math.min(until.getTime(), Date.now()));
-  if (end <= since) return { since, until, onlineSeconds: 0, ratio: 0 };
-  const [row] = await session.db.$queryRaw<Array<{ online_seconds: number }>>`
-    WITH timeline AS (
-      SELECT ${since}::timestamptz AS at, 0::bigint AS id, COALESCE((
-        SELECT e.new_status FROM device_connection_events e
-        WHERE e.tenant_id = ${key.tenantId} AND e.device_id = ${key.deviceId} AND e.occurred_at <= ${since}::timestamptz
-        ORDER BY e.occurred_at DESC, e.id DESC LIMIT 1
-      ), 'OFFLINE') AS status
-      UNION ALL
-      SELECT e.occurred_at, e.id, e.new_status FROM device_connection_events e
-      WHERE e.tenant_id = ${key.tenantId} AND e.device_id = ${key.deviceId}
-        AND e.occurred_at > ${since}::timestamptz AND e.occurred_at < ${end}::timestamptz
-    ),
-    segments AS (
-      SELECT status, at, LEAD(at, 1, ${end}::timestamptz) OVER (ORDER BY at, id) AS ends FROM timeline
-    )
-    SELECT COALESCE(SUM(EXTRACT(EPOCH FROM ends - at)) FILTER (WHERE status = 'ONLINE'), 0)::float8 AS online_seconds
-    FROM segments`;
-  const onlineSeconds = row?.online_seconds ?? 0;
-  const elapsedSeconds = (end.getTime() - since.getTime()) / 1000;
-  return { since, until, onlineSeconds, ratio: Math.min(1, onlineSeconds / elapsedSeconds) };
+  const uptime = await devicesUptime(session, key.tenantId, [key.deviceId], rawWindow);
+  return uptime.get(key.deviceId)!;
 }

@@ -49,15 +49,5 @@ export const updateDeviceSchema = z.object({
   metadata: metadataSchema.nullish(),
 });
 
-/** The device's own filter fields; contributed terms bring their own schemas (graphql/device-filter-terms.ts). */
-export const deviceFilterSchema = z.object({
-  siteId: idSchema.nullish(),
-  tags: z.array(tagSchema.partial({ value: true })).max(10).nullish(),
-  search: z.string().max(200).nullish(),
-  includeDecommissioned: z.boolean().nullish(),
-  tenantId: idSchema.nullish(),
-});
-
 export type RegisterDeviceInput = z.infer<typeof registerDeviceSchema>;
 export type UpdateDeviceInput = z.infer<typeof updateDeviceSchema>;
-export type DeviceFilter = z.infer<typeof deviceFilterSchema>;

@@ -1,5 +1,6 @@
 import { defineModule } from '../../platform/module.js';
 import * as mutations from './mutations.js';
+import { deviceDimensions, deviceFilterTerms } from './filter-terms.js';
 import * as schema from './schema.js';
 import * as subscriptions from './subscriptions.js';
 import './events.js';
@@ -24,4 +25,6 @@ export const devicesModule = defineModule({
     'tags',
     'site',
   ],
+  deviceFilters: deviceFilterTerms,
+  deviceDimensions,
 });

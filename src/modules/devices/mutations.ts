@@ -45,14 +45,21 @@ type DeviceResult = { key: DeviceKey };
 type RegisteredDevice = DeviceResult & { credentials: IssuedCredentials };
 
 /** The device a mutation touched, re-read through the query's own selection (one Prisma call). */
-const DevicePayload = builder.objectRef<DeviceResult>('DevicePayload').implement({
-  fields: (t) => ({
-    device: t.prismaField({
-      type: 'Device',
-      resolve: (query, payload, _args, ctx) => ctx.session.db.device.findUniqueOrThrow({ ...query, where: { tenantId_deviceId: payload.key } }),
+function devicePayload(name: string) {
+  return builder.objectRef<DeviceResult>(name).implement({
+    fields: (t) => ({
+      device: t.prismaField({
+        type: 'Device',
+        resolve: (query, payload, _args, ctx) => ctx.session.db.device.findUniqueOrThrow({ ...query, where: { tenantId_deviceId: payload.key } }),
+      }),
     }),
-  }),
-});
+  });
+}
+
+/** Mutations that name one device by its ID take `input: { deviceId }`, like every other mutation. */
+function deviceIdInput(name: string) {
+  return builder.inputType(name, { fields: (t) => ({ deviceId: t.string({ required: true }) }) });
+}
 
 /** A device and credentials shown once: the same shape after registration and after rotation. */
 function credentialsPayload(name: string) {
@@ -79,23 +86,23 @@ builder.mutationFields((t) => ({
     resolve: (_root, args, ctx) => registerDevice(ctx.session, args.input),
   }),
   updateDevice: t.field({
-    type: DevicePayload,
+    type: devicePayload('UpdateDevicePayload'),
     errors: { types: [ValidationError, NotFoundError], directResult: true, union: { name: 'UpdateDeviceResult' } },
     args: { input: t.arg({ type: UpdateDeviceInput, required: true }) },
     resolve: async (_root, args, ctx) => ({ key: await updateDevice(ctx.session, args.input) }),
   }),
   decommissionDevice: t.field({
-    type: DevicePayload,
+    type: devicePayload('DecommissionDevicePayload'),
     description: 'Soft-deletes a device: history stays, credentials are revoked, lists hide it',
     errors: { types: [ValidationError, NotFoundError], directResult: true, union: { name: 'DecommissionDeviceResult' } },
-    args: { deviceId: t.arg.string({ required: true }) },
-    resolve: async (_root, args, ctx) => ({ key: await decommissionDevice(ctx.session, ctx.services, args.deviceId) }),
+    args: { input: t.arg({ type: deviceIdInput('DecommissionDeviceInput'), required: true }) },
+    resolve: async (_root, args, ctx) => ({ key: await decommissionDevice(ctx.session, ctx.services, args.input.deviceId) }),
   }),
   rotateDeviceCredentials: t.field({
     type: RotateDeviceCredentialsPayload,
     description: 'Issues new MQTT credentials, returned once, and revokes the old ones: refused from the next CONNECT on, and open sessions on the embedded broker are closed',
     errors: { types: [ValidationError, NotFoundError], directResult: true, union: { name: 'RotateDeviceCredentialsResult' } },
-    args: { deviceId: t.arg.string({ required: true }) },
-    resolve: (_root, args, ctx) => rotateDeviceCredentials(ctx.session, ctx.services, args.deviceId),
+    args: { input: t.arg({ type: deviceIdInput('RotateDeviceCredentialsInput'), required: true }) },
+    resolve: (_root, args, ctx) => rotateDeviceCredentials(ctx.session, ctx.services, args.input.deviceId),
   }),
 }));

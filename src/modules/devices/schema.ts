@@ -1,8 +1,12 @@
 import { contributedDeviceFilterTerms } from '../../graphql/device-filter-terms.js';
 import { builder } from '../../graphql/builder.js';
+import { namedConnection } from '../../graphql/connections.js';
 import { parseDeviceKey } from '../../kernel/device-key.js';
 import { lookupTenant } from '../tenants/service.js';
-import { deviceListWhere } from './service.js';
+import { deviceListCondition } from './service.js';
+import { countDevices, inKeyOrder, keysWhere, pageDeviceKeys } from './store.js';
+import type { Prisma } from '../../generated/prisma/client.js';
+import type { TenantSession } from '../../db/tenant-session.js';
 
 builder.prismaObject('DeviceTag', {
   name: 'Tag',
@@ -31,24 +35,39 @@ export const DeviceRef = builder.prismaNode('Device', {
   }),
 });
 
-const TagFilterInput = builder.inputType('TagFilter', {
+/** `Query.devices` and `Site.devices`. */
+export const DevicesConnection = namedConnection(DeviceRef, 'Devices');
+
+/**
+ * The one filter language (devices/filter.ts): every module's terms at one level (all must hold),
+ * `and` / `or` / `not` for the rest. Lists add `includeDecommissioned` and, for operators, `tenantId`.
+ */
+export const DeviceFilterInput = builder.inputRef<{ [field: string]: unknown }>('DeviceFilter').implement({
+  description: 'Conditions on devices; all given fields must hold. Shared by device lists, dynamic groups, fleet summaries, subscriptions and group commands',
   fields: (t) => ({
-    key: t.string({ required: true }),
-    value: t.string({ description: 'Omit to match any value of the key' }),
+    ...Object.fromEntries(contributedDeviceFilterTerms().map((term) => [term.field, term.input(t)])),
+    and: t.field({ type: [DeviceFilterInput], description: 'Every branch holds' }),
+    or: t.field({ type: [DeviceFilterInput], description: 'At least one branch holds' }),
+    not: t.field({ type: DeviceFilterInput, description: 'The branch does not hold' }),
+    includeDecommissioned: t.boolean({ description: 'Lists only (top level): include decommissioned devices' }),
+    tenantId: t.string({ description: 'Operators only, top level: restrict to one tenant' }),
   }),
 });
 
-/** The device's own fields, then those other modules contribute (their module descriptors' `deviceFilters`). */
-export const DeviceFilterInput = builder.inputType('DeviceFilter', {
-  fields: (t) => ({
-    siteId: t.string(),
-    tags: t.field({ type: [TagFilterInput], description: 'Every tag filter must match' }),
-    search: t.string({ description: 'Case-insensitive substring of deviceId or name' }),
-    includeDecommissioned: t.boolean(),
-    tenantId: t.string({ description: 'Operators only: restrict to one tenant' }),
-    ...Object.fromEntries(contributedDeviceFilterTerms().map((term) => [term.field, term.input(t)])),
-  }),
-});
+/** What Pothos hands a `tenantId_deviceId` connection's resolver: the page and the selection. */
+type PrismaPageQuery = { take?: number; skip?: number; cursor?: { tenantId_deviceId?: { tenantId: string; deviceId: string } } } & Record<string, unknown>;
+
+/**
+ * A page of devices matching `condition`: the page's keys in one bounded statement, then the rows
+ * with the client's selection (relations joined) in one more. Used by every device connection.
+ */
+export async function resolveDevicePage(session: TenantSession, query: PrismaPageQuery, condition: Prisma.Sql) {
+  const { take, skip, cursor, ...selection } = query;
+  const keys = await pageDeviceKeys(session, condition, { take, skip, cursor: cursor?.tenantId_deviceId });
+  if (keys.length === 0) return [];
+  const rows = await session.db.device.findMany({ ...(selection as object), relationLoadStrategy: 'join', where: keysWhere(keys) });
+  return inKeyOrder(keys, rows);
+}
 
 builder.queryFields((t) => ({
   device: t.prismaField({
@@ -70,15 +89,10 @@ builder.queryFields((t) => ({
       defaultSize: 50,
       maxSize: 500,
       args: { filter: t.arg({ type: DeviceFilterInput }) },
-      resolve: (query, _root, args, ctx) =>
-        ctx.session.db.device.findMany({
-          ...query,
-          // Relations selected below come back in the same statement (see prisma/schema.prisma).
-          relationLoadStrategy: 'join',
-          where: deviceListWhere(ctx.scope, args.filter),
-          orderBy: [{ tenantId: 'asc' }, { deviceId: 'asc' }],
-        }),
-      totalCount: (_root, args, ctx) => ctx.session.db.device.count({ where: deviceListWhere(ctx.scope, args.filter) }),
+      resolve: async (query, _root, args, ctx) =>
+        resolveDevicePage(ctx.session, query as PrismaPageQuery, await deviceListCondition(ctx.session, args.filter)),
+      totalCount: async (_root, args, ctx) => countDevices(ctx.session, await deviceListCondition(ctx.session, args.filter)),
     },
+    DevicesConnection,
   ),
 }));

@@ -1,14 +1,14 @@
-import type { Prisma } from '../../generated/prisma/client.js';
+import { Prisma } from '../../generated/prisma/client.js';
 import { AlreadyExistsError, NotFoundError } from '../../kernel/errors.js';
 import { isUniqueViolation } from '../../kernel/sql-errors.js';
-import type { TenantScope, TenantSession } from '../../db/tenant-session.js';
-import { contributedDeviceFilterTerms } from '../../graphql/device-filter-terms.js';
+import type { TenantSession } from '../../db/tenant-session.js';
 import type { DeviceKey } from '../../kernel/device-key.js';
 import type { AppServices } from '../../services.js';
 import { ensureTenant, requireTenant, requireWriter } from '../tenants/service.js';
 import { parseInput } from '../../kernel/validation.js';
 import { issueDeviceCredentials, revokeDeviceCredentials, type IssuedCredentials } from './credentials.js';
-import { deviceFilterSchema, registerDeviceSchema, updateDeviceSchema, type DeviceFilter } from './inputs.js';
+import { compileDeviceFilter, parseDeviceListFilter } from './filter.js';
+import { registerDeviceSchema, updateDeviceSchema } from './inputs.js';
 
 export type { DeviceKey };
 
@@ -120,32 +120,17 @@ export async function findActiveDevice(session: TenantSession, key: DeviceKey): 
 }
 
 /**
- * The `where` for device lists. Customers are pinned to their tenant (RLS enforces it as well; the
- * explicit predicate lets the planner use the tenant-leading indexes); operators may pick one.
+ * The SQL condition (over `device_registry d`) of a device list: the caller's tenant (RLS enforces
+ * it as well; the explicit predicate lets the planner use the tenant-leading indexes; operators
+ * may pick one tenant or see all), active devices unless `includeDecommissioned`, and the filter.
  */
-export function deviceListWhere(scope: TenantScope, rawFilter: unknown): Prisma.DeviceWhereInput {
-  const terms = contributedDeviceFilterTerms();
-  const raw = (rawFilter ?? {}) as Record<string, unknown>;
-  const filter: DeviceFilter = parseInput(deviceFilterSchema, raw, ['filter']);
-  const tenantId = scope.role === 'operator' ? (filter.tenantId ?? undefined) : requireTenant(scope);
-  const and: Prisma.DeviceWhereInput[] = [];
-  for (const term of terms) {
-    if (raw[term.field] == null) continue;
-    const condition = term.where(parseInput(term.schema, raw[term.field], ['filter', term.field]), scope);
-    if (condition) and.push(condition);
-  }
-  if (!filter.includeDecommissioned) and.push({ decommissionedAt: null });
-  if (filter.siteId) and.push({ siteId: filter.siteId });
-  for (const tag of filter.tags ?? []) {
-    and.push({ tags: { some: tag.value == null ? { key: tag.key } : { key: tag.key, value: tag.value } } });
-  }
-  if (filter.search) {
-    and.push({
-      OR: [
-        { deviceId: { contains: filter.search, mode: 'insensitive' } },
-        { name: { contains: filter.search, mode: 'insensitive' } },
-      ],
-    });
-  }
-  return { ...(tenantId && { tenantId }), AND: and };
+export async function deviceListCondition(session: TenantSession, rawFilter: unknown, extra: Prisma.Sql[] = []): Promise<Prisma.Sql> {
+  const filter = parseDeviceListFilter(rawFilter);
+  const scope = session.scope;
+  const tenantId = scope.role === 'operator' ? (filter.tenantId ?? null) : requireTenant(scope);
+  const parts: Prisma.Sql[] = [];
+  if (tenantId) parts.push(Prisma.sql`d.tenant_id = ${tenantId}`);
+  if (!filter.includeDecommissioned) parts.push(Prisma.sql`d.decommissioned_at IS NULL`);
+  parts.push(await compileDeviceFilter(filter, { session, tenantId: tenantId ?? '' }), ...extra);
+  return Prisma.join(parts, ' AND ');
 }

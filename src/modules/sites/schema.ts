@@ -1,9 +1,19 @@
 import { AlreadyExistsError, ValidationError } from '../../kernel/errors.js';
 import { builder } from '../../graphql/builder.js';
+import { namedConnection } from '../../graphql/connections.js';
+import { parseDeviceKey } from '../../kernel/device-key.js';
+import { DevicesConnection } from '../devices/schema.js';
 import { lookupTenant, requireTenant } from '../tenants/service.js';
 import { createSite } from './service.js';
 
-builder.prismaObject('Site', {
+/** A site; its global ID encodes tenant and site ID. */
+const SiteRef = builder.prismaNode('Site', {
+  nullable: true,
+  id: { resolve: (site) => `${site.tenantId}/${site.siteId}` },
+  findUnique: (id) => {
+    const key = parseDeviceKey(id);
+    return { tenantId_siteId: { tenantId: key?.tenantId ?? '', siteId: key?.deviceId ?? '' } };
+  },
   fields: (t) => ({
     siteId: t.exposeString('siteId'),
     name: t.exposeString('name'),
@@ -15,9 +25,11 @@ builder.prismaObject('Site', {
       cursor: 'tenantId_deviceId',
       query: { where: { decommissionedAt: null }, orderBy: { deviceId: 'asc' } },
       totalCount: true,
-    }),
+    }, DevicesConnection),
   }),
 });
+
+const SitesConnection = namedConnection(SiteRef, 'Sites');
 
 const CreateSiteInput = builder.inputType('CreateSiteInput', {
   fields: (t) => ({
@@ -37,11 +49,18 @@ builder.queryFields((t) => ({
     resolve: (query, _root, args, ctx) =>
       ctx.session.db.site.findUnique({ ...query, where: { tenantId_siteId: { tenantId: lookupTenant(ctx.scope, args.tenantId), siteId: args.siteId } } }),
   }),
-  sites: t.prismaField({
-    type: ['Site'],
-    resolve: (query, _root, _args, ctx) =>
-      ctx.session.db.site.findMany({ ...query, where: { tenantId: requireTenant(ctx.scope) }, orderBy: { siteId: 'asc' }, take: 1000 }),
-  }),
+  sites: t.prismaConnection(
+    {
+      type: 'Site',
+      cursor: 'tenantId_siteId',
+      defaultSize: 100,
+      maxSize: 500,
+      resolve: (query, _root, _args, ctx) =>
+        ctx.session.db.site.findMany({ ...query, where: { tenantId: requireTenant(ctx.scope) }, orderBy: [{ tenantId: 'asc' }, { siteId: 'asc' }] }),
+      totalCount: (_root, _args, ctx) => ctx.session.db.site.count({ where: { tenantId: requireTenant(ctx.scope) } }),
+    },
+    SitesConnection,
+  ),
 }));
 
 const CreateSitePayload = builder.objectRef<{ tenantId: string; siteId: string }>('CreateSitePayload').implement({

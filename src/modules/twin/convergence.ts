@@ -14,7 +14,7 @@ export type TwinConvergence = {
 };
 
 /**
- * The newest desired version that the device converged on, or `null` when it never did.
+ * For each device, the newest desired version it converged on (absent when it never did), in one statement.
  *
  * "In sync" is the rule of `computeSyncStatus` over `computeTwinDelta`, written in SQL: walking
  * desired and reported together (descending only where desired holds a non-empty object), every
@@ -27,8 +27,10 @@ export type TwinConvergence = {
  * newest first through the (tenant, device, direction, version) unique index and the scan stops
  * at the first that converged.
  */
-export async function lastConvergence(session: TenantSession, key: DeviceKey): Promise<TwinConvergence | null> {
-  const rows = await session.db.$queryRaw<Array<{ desiredVersion: number; desiredAt: Date; convergedAt: Date }>>`
+export async function lastConvergences(session: TenantSession, tenantId: string, deviceIds: readonly string[]): Promise<Map<string, TwinConvergence>> {
+  const rows = await session.db.$queryRaw<Array<{ deviceId: string; desiredVersion: number; desiredAt: Date; convergedAt: Date }>>`
+    SELECT k.device_id AS "deviceId", x.* FROM unnest(${deviceIds as string[]}::text[]) AS k(device_id)
+    CROSS JOIN LATERAL (
     SELECT d.version AS "desiredVersion", d.created_at AS "desiredAt", c.converged_at AS "convergedAt"
     FROM device_twin_history d
     CROSS JOIN LATERAL (
@@ -59,10 +61,16 @@ export async function lastConvergence(session: TenantSession, key: DeviceKey): P
       ORDER BY r.version
       LIMIT 1
     ) c
-    WHERE d.tenant_id = ${key.tenantId} AND d.device_id = ${key.deviceId} AND d.direction = 'desired'
+    WHERE d.tenant_id = ${tenantId} AND d.device_id = k.device_id AND d.direction = 'desired'
     ORDER BY d.version DESC
-    LIMIT 1`;
-  const row = rows[0];
-  if (!row) return null;
-  return { ...row, seconds: (row.convergedAt.getTime() - row.desiredAt.getTime()) / 1000 };
+    LIMIT 1
+    ) x`;
+  return new Map(
+    rows.map(({ deviceId, ...row }) => [deviceId, { ...row, seconds: (row.convergedAt.getTime() - row.desiredAt.getTime()) / 1000 }]),
+  );
+}
+
+/** One device's {@link lastConvergences}; `null` when it never converged. */
+export async function lastConvergence(session: TenantSession, key: DeviceKey): Promise<TwinConvergence | null> {
+  return (await lastConvergences(session, key.tenantId, [key.deviceId])).get(key.deviceId) ?? null;
 }

@@ -53,5 +53,5 @@ export async function publishDesiredState(
   if (!claim(key, message.version)) return;
   // The pattern is twinDesiredTopic's (mqtt.ts); not imported from there to keep this file free of the handlers.
   const topic = deviceTopic(key.tenantId, key.deviceId, 'twin/desired');
-  await withTimeout(messenger.publish(topic, message, { qos: 1, retain: true }), timeoutMs, `publish of desired version ${message.version} to ${topic}`);
+  await withTimeout(messenger.publish(topic, message, { qos: 1, retain: true }), timeoutMs, `the broker accepting desired version ${message.version} for ${topic}`);
 }

@@ -1,6 +1,7 @@
 import { NotFoundError, ValidationError } from '../../kernel/errors.js';
 import { builder } from '../../graphql/builder.js';
-import { ErrorInterface } from '../../graphql/errors.js';
+import { ErrorInterface, ValidationIssueRef } from '../../graphql/errors.js';
+import type { ValidationIssue } from '../../kernel/errors.js';
 import { twinEtag } from './etag.js';
 import { TwinDocumentTooLargeError, TwinVersionConflictError } from './errors.js';
 import type { TwinDocumentIssue } from './limits.js';
@@ -23,13 +24,10 @@ builder.objectType(TwinVersionConflictError, {
   }),
 });
 
-const TwinDocumentIssueRef = builder.objectRef<TwinDocumentIssue>('TwinDocumentIssue').implement({
-  fields: (t) => ({
-    path: t.exposeStringList('path'),
-    code: t.exposeString('code', { description: 'TOO_LARGE | TOO_DEEP | PATH_TOO_LONG' }),
-    message: t.exposeString('message'),
-  }),
-});
+/** Limit issues in the shared issue shape, so `issues { code }` means one type in every error. */
+function asValidationIssue(issue: TwinDocumentIssue): ValidationIssue {
+  return { path: issue.path, message: issue.message, code: issue.code === 'TOO_DEEP' ? 'TOO_DEEP' : issue.code === 'NOT_AN_OBJECT' || issue.code === 'NOT_JSON' ? 'INVALID_TYPE' : 'TOO_BIG' };
+}
 
 builder.objectType(TwinDocumentTooLargeError, {
   name: 'TwinDocumentTooLarge',
@@ -37,7 +35,7 @@ builder.objectType(TwinDocumentTooLargeError, {
   interfaces: [ErrorInterface],
   isTypeOf: (value) => value instanceof TwinDocumentTooLargeError,
   fields: (t) => ({
-    issues: t.field({ type: [TwinDocumentIssueRef], resolve: (error) => error.issues }),
+    issues: t.field({ type: [ValidationIssueRef], resolve: (error) => error.issues.map(asValidationIssue) }),
     maxDocumentBytes: t.exposeInt('maxDocumentBytes'),
     maxDepth: t.exposeInt('maxDepth'),
   }),

@@ -1,7 +1,8 @@
 import type { TenantScope } from '../../db/tenant-session.js';
 import { builder } from '../../graphql/builder.js';
 import { lookupTenant } from '../tenants/service.js';
-import { lastConvergence, type TwinConvergence } from './convergence.js';
+import { batchLoad } from '../../graphql/batch-load.js';
+import { lastConvergences, type TwinConvergence } from './convergence.js';
 import type { DeltaChange, DeltaEntry, TwinDelta } from './delta.js';
 import { twinEtag } from './etag.js';
 import { viewTwin, type TwinState, type TwinView } from './view.js';
@@ -99,8 +100,9 @@ export const DeviceTwinRef = builder.prismaObject('DeviceState', {
     lastConvergence: t.field({
       type: TwinConvergenceRef,
       nullable: true,
-      description: 'The newest desired version the device converged on; computed from history (one query per twin)',
-      resolve: (state, _args, ctx) => lastConvergence(ctx.session, { tenantId: state.tenantId, deviceId: state.deviceId }),
+      description: 'The newest desired version the device converged on; computed from history (one statement for a page of twins)',
+      resolve: async (state, _args, ctx) =>
+        (await batchLoad(ctx, `convergence|${state.tenantId}`, state.deviceId, (deviceIds) => lastConvergences(ctx.session, state.tenantId, deviceIds))) ?? null,
     }),
   }),
 });
@@ -114,10 +116,19 @@ function historyWhere(scope: TenantScope, args: HistoryArgs) {
   return { tenantId: lookupTenant(scope, args.tenantId), deviceId: args.deviceId, ...(args.direction && { direction: lower(args.direction) }) };
 }
 
-export const TwinHistoryEntryRef = builder.prismaObject('DeviceTwinHistory', {
+/** A bigint row id from a global ID; an unparsable one matches no row (node(id) answers null). */
+export function rowIdOf(id: string): bigint {
+  return /^[0-9]{1,19}$/.test(id) ? BigInt(id) : -1n;
+}
+
+export const TwinHistoryEntryRef = builder.prismaNode('DeviceTwinHistory', {
   name: 'TwinHistoryEntry',
   description: 'One accepted twin write: who, when, the patch and the whole document after it',
+  nullable: true,
+  id: { resolve: (entry) => entry.id.toString() },
+  findUnique: (id) => ({ id: rowIdOf(id) }),
   fields: (t) => ({
+    deviceId: t.exposeString('deviceId'),
     direction: t.field({ type: TwinDirection, resolve: (entry) => entry.direction.toUpperCase() as 'DESIRED' | 'REPORTED' }),
     version: t.exposeInt('version'),
     patch: t.expose('patch', { type: 'JSON', description: 'RFC 7396 merge patch (REPLACE writes: the patch they amount to)' }),
@@ -139,7 +150,7 @@ builder.queryFields((t) => ({
     args: { deviceId: t.arg.string({ required: true }), direction: t.arg({ type: TwinDirection }), tenantId: t.arg.string() },
     resolve: (query, _root, args, ctx) => ctx.session.db.deviceTwinHistory.findMany({ ...query, where: historyWhere(ctx.scope, args), orderBy: { id: 'desc' } }),
     totalCount: (_root, args, ctx) => ctx.session.db.deviceTwinHistory.count({ where: historyWhere(ctx.scope, args) }),
-  }),
+  }, { name: 'TwinHistoryEntriesConnection' }, { name: 'TwinHistoryEntriesEdge' }),
   twinAt: t.prismaField({
     type: TwinHistoryEntryRef,
     nullable: true,

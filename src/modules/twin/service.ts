@@ -6,6 +6,7 @@
 import { NotFoundError, ValidationError } from '../../kernel/errors.js';
 import { parseInput } from '../../kernel/validation.js';
 import type { TenantScope, TenantSession } from '../../db/tenant-session.js';
+import type { IngestOutcome } from '../../mqtt/ingest.js';
 import type { AppServices } from '../../services.js';
 import { requireWriter } from '../tenants/service.js';
 import { changedPaths, pathsWrittenSince } from './conflicts.js';
@@ -60,7 +61,7 @@ function assertWithinLimits(document: unknown, limits: TwinLimitsConfig): void {
   if (issues.length === 0) return;
   const shape = issues.filter((issue) => issue.code === 'NOT_AN_OBJECT' || issue.code === 'NOT_JSON');
   if (shape.length > 0) {
-    throw new ValidationError(shape.map((issue) => ({ path: ['input', ...issue.path], message: issue.message, code: issue.code })));
+    throw new ValidationError(shape.map((issue) => ({ path: ['input', ...issue.path], message: issue.message, code: 'INVALID_TYPE' })));
   }
   throw new TwinDocumentTooLargeError(issues, limits.maxDocumentBytes, limits.maxDepth);
 }
@@ -169,8 +170,6 @@ function publishTwinChanged(session: TenantSession, key: DeviceKey, direction: '
 /** A device's report: a merge patch onto its reported document, or a whole replacement. */
 export type ReportedState = { state: JsonObject; mode: TwinWriteMode };
 
-export type ReportOutcome = { status: 'applied' } | { status: 'duplicate' } | { status: 'rejected'; reason: string };
-
 /**
  * Applies a device's reported state. Idempotent: the row is locked first (reports of one device
  * from several ingest instances apply one after the other), and a report that leaves the
@@ -183,7 +182,7 @@ export async function recordReportedTwin(
   services: Pick<AppServices, 'config'>,
   key: DeviceKey,
   report: ReportedState,
-): Promise<ReportOutcome> {
+): Promise<IngestOutcome> {
   const row = await readTwin(session, key, { lock: true });
   if (!row || row.decommissioned) return { status: 'rejected', reason: 'UNKNOWN_DEVICE' };
   const merge = report.mode === 'merge';

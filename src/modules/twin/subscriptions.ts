@@ -2,6 +2,7 @@ import { filter, pipe } from 'graphql-yoga';
 import type { PulseEvents } from '../../events/events.js';
 import { builder } from '../../graphql/builder.js';
 import { DeviceEventInterface } from '../devices/device-event.js';
+import { groupScope } from '../groups/subscriptions.js';
 import { requireTenant } from '../tenants/service.js';
 import { DeviceTwinRef, TwinDirection, TwinSyncStatus } from './schema.js';
 
@@ -33,13 +34,15 @@ const DeviceTwinChangedEvent = builder.objectRef<TwinChanged>('DeviceTwinChanged
 builder.subscriptionFields((t) => ({
   deviceTwinChanged: t.field({
     type: DeviceTwinChangedEvent,
-    description: "Desired writes and device reports of one device of the caller's tenant, after they commit",
-    args: { deviceId: t.arg.string({ required: true }) },
-    subscribe: (_root, args, ctx) =>
-      pipe(
+    description: "Desired writes and device reports in the caller's tenant after they commit: of one device, or of the members of a group",
+    args: { deviceId: t.arg.string(), groupId: t.arg.string() },
+    subscribe: async (_root, args, ctx) => {
+      const inGroup = await groupScope(ctx, args.groupId);
+      return pipe(
         ctx.events.subscribe('deviceTwinChanged', requireTenant(ctx.scope)),
-        filter((event: TwinChanged) => event.deviceId === args.deviceId),
-      ),
+        filter(async (event: TwinChanged) => (!args.deviceId || event.deviceId === args.deviceId) && inGroup(event)),
+      );
+    },
     resolve: (event) => event,
   }),
 }));
