@@ -8,7 +8,7 @@ function int(name: string, fallback: number): number {
   return value;
 }
 
-export const SUITES = ['reads', 'writes', 'fanout', 'mqtt'] as const;
+export const SUITES = ['reads', 'writes', 'fanout', 'mqtt', 'commands', 'telemetry', 'links'] as const;
 export type Suite = (typeof SUITES)[number];
 
 export interface BenchOptions {
@@ -19,6 +19,8 @@ export interface BenchOptions {
   writes: { concurrency: number; seconds: number; warmupSeconds: number };
   fanout: { subscribers: number; events: number; refetchEvents: number; burst: number };
   mqtt: { url: string | undefined; devices: number; messages: number; timeoutSeconds: number };
+  commands: { devices: number; count: number; concurrency: number; timeoutSeconds: number };
+  telemetry: { devices: number; messages: number; metrics: number; historySamples: number; historyRuns: number; timeoutSeconds: number };
   poolSize: number;
   jsonOut: string | undefined;
 }
@@ -52,6 +54,20 @@ export function loadOptions(argv: string[]): BenchOptions {
       devices: int('BENCH_MQTT_DEVICES', 20),
       messages: int('BENCH_MQTT_MESSAGES', 10_000),
       timeoutSeconds: int('BENCH_MQTT_TIMEOUT_SECONDS', 45),
+    },
+    commands: {
+      devices: int('BENCH_COMMAND_DEVICES', 20),
+      count: int('BENCH_COMMANDS', 2_000),
+      concurrency: int('BENCH_COMMAND_CONCURRENCY', 16),
+      timeoutSeconds: int('BENCH_COMMAND_TIMEOUT_SECONDS', 60),
+    },
+    telemetry: {
+      devices: int('BENCH_TELEMETRY_DEVICES', 20),
+      messages: int('BENCH_TELEMETRY_MESSAGES', 5_000),
+      metrics: int('BENCH_TELEMETRY_METRICS', 10),
+      historySamples: int('BENCH_HISTORY_SAMPLES', 1_000_000),
+      historyRuns: int('BENCH_HISTORY_RUNS', 5),
+      timeoutSeconds: int('BENCH_TELEMETRY_TIMEOUT_SECONDS', 120),
     },
     poolSize: int('BENCH_POOL_SIZE', 10),
     jsonOut: jsonIndex >= 0 ? argv[jsonIndex + 1] : undefined,

@@ -13,9 +13,11 @@ import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { mintToken } from '../src/auth/jwt.js';
+import { runCommands } from './commands.js';
 import type { BenchContext } from './context.js';
 import { runFanout } from './fanout.js';
 import { runGraphQLReads } from './graphql-reads.js';
+import { runLinks } from './links.js';
 import { startChild, type BenchChild } from './lib/child.js';
 import { graphqlClient, introspect } from './lib/graphql.js';
 import { startBroker } from './lib/mosquitto.js';
@@ -23,6 +25,7 @@ import { runMqttIngest } from './mqtt-ingest.js';
 import { loadOptions, type Suite } from './options.js';
 import { renderReport, type Row } from './report.js';
 import { createBenchDatabase, dropBenchDatabase, withClient } from './setup.js';
+import { runTelemetry } from './telemetry.js';
 import { runTwinWrites } from './twin-writes.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -57,6 +60,9 @@ const suites: Record<Suite, (ctx: BenchContext) => Promise<Row[]>> = {
   writes: runTwinWrites,
   fanout: runFanout,
   mqtt: runMqttIngest,
+  commands: runCommands,
+  telemetry: runTelemetry,
+  links: runLinks,
 };
 
 async function main(): Promise<void> {

@@ -7,10 +7,12 @@ import type { Metrics } from './http/metrics.js';
  */
 export interface DeviceMessenger {
   /**
-   * Publishes to a device topic; resolves once the broker accepted it (QoS 1 PUBACK), or at once
-   * while the broker is unreachable (the message is queued and sent on reconnect).
+   * Publishes to a device topic; resolves once the broker accepted it (QoS 1 PUBACK). While the
+   * broker is unreachable: by default resolves at once (the message is queued and sent on
+   * reconnect); with `whenDisconnected: 'reject'` rejects at once with a BrokerUnavailableError and
+   * queues nothing, for a caller whose resolve means "the broker has it" (the command ledger).
    */
-  publish(topic: string, payload: unknown, options: { qos: 0 | 1; retain: boolean }): Promise<void>;
+  publish(topic: string, payload: unknown, options: { qos: 0 | 1; retain: boolean; whenDisconnected?: 'queue' | 'reject' }): Promise<void>;
 }
 
 /**

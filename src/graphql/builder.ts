@@ -8,6 +8,18 @@ import { getDatamodel } from '../generated/pothos-prisma-types.js';
 import type { JsonValue } from '../kernel/json.js';
 import type { GraphQLContext } from './context.js';
 
+type UnusedQueryReporter = ((where: string) => void) | null;
+let reportUnusedQuery: UnusedQueryReporter = null;
+
+/**
+ * Where a resolver that did not spread Pothos' `query` into its Prisma call (a missed nested
+ * selection, so an N+1) is reported; set from the configuration when the server is built (off in
+ * production). The builder is created at import time, before any configuration exists.
+ */
+export function setUnusedQueryReporter(reporter: UnusedQueryReporter): void {
+  reportUnusedQuery = reporter;
+}
+
 /** The one schema builder: plugins and context type are declared here and nowhere else. */
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
@@ -35,7 +47,7 @@ export const builder = new SchemaBuilder<{
     dmmf: getDatamodel(),
     exposeDescriptions: false,
     filterConnectionTotalCount: true,
-    onUnusedQuery: process.env.NODE_ENV === 'production' ? null : 'warn',
+    onUnusedQuery: (info) => reportUnusedQuery?.(`${info.parentType.name}.${info.fieldName}`),
   },
 });
 

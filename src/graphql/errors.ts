@@ -1,4 +1,4 @@
-import { AlreadyExistsError, DomainError, NotFoundError, PLATFORM_ERROR_CODES, VALIDATION_ISSUE_CODES, ValidationError } from '../kernel/errors.js';
+import { AlreadyExistsError, NotFoundError, PLATFORM_ERROR_CODES, VALIDATION_ISSUE_CODES, ValidationError, type DomainError } from '../kernel/errors.js';
 import { builder } from './builder.js';
 
 let errorCodes: readonly string[] = PLATFORM_ERROR_CODES;

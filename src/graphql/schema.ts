@@ -2,6 +2,7 @@ import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphq
 import { builder } from './builder.js';
 import './scalars.js';
 import './errors.js';
+import { guardFieldArguments } from './argument-guard.js';
 import { runMutationFieldsInSavepoints } from './mutation-savepoints.js';
 
 let built: GraphQLSchema | undefined;
@@ -12,7 +13,7 @@ let built: GraphQLSchema | undefined;
  * so the result is kept.
  */
 export function buildSchema(): GraphQLSchema {
-  built ??= runMutationFieldsInSavepoints(builder.toSchema());
+  built ??= runMutationFieldsInSavepoints(guardFieldArguments(builder.toSchema()));
   return built;
 }
 

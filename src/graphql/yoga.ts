@@ -9,10 +9,13 @@ import type { EventBus } from '../events/pubsub.js';
 import type { Metrics } from '../http/metrics.js';
 import type { Logger } from '../logger.js';
 import type { AppServices } from '../services.js';
+import { setUnusedQueryReporter } from './builder.js';
 import { scopeOf, type GraphQLContext } from './context.js';
 import { createErrorMasker } from './error-masking.js';
+import { DEFAULT_OPERATION_LIMITS, useOperationLimits, type OperationLimits } from './limits.js';
 import { useOperationMetrics } from './metrics-plugin.js';
 import { RateLimiter } from './rate-limit.js';
+import { useRequestBounds } from './request-bounds.js';
 import { useTenantTransaction } from './tenant-transaction-plugin.js';
 
 export interface YogaDeps {
@@ -35,16 +38,28 @@ interface InitialContext {
   connectionParams?: Record<string, unknown>;
 }
 
+/** The limits of one operation, from configuration (GRAPHQL_MAX_TOKENS, GRAPHQL_MAX_DEPTH) and limits.ts. */
+export function operationLimits(config: Pick<Config, 'graphql'>): OperationLimits {
+  return { ...DEFAULT_OPERATION_LIMITS, maxTokens: config.graphql.maxTokens, maxDepth: config.graphql.maxDepth };
+}
+
 /** The GraphQL server: schema, auth, tenant transaction, abuse limits, masking, metrics. */
 export function createPulseYoga(deps: YogaDeps): PulseYoga {
+  setUnusedQueryReporter(
+    deps.config.nodeEnv === 'production' ? null : (field) => deps.logger.warn({ field }, 'Prisma query unused in resolver: a nested selection will cost extra statements'),
+  );
   const limiter = new RateLimiter(deps.config.graphql.rateLimitPerMinute);
   const plugins: Plugin[] = [
+    // Bodies first (size however framed, JSON nesting), then the operation's own limits (limits.ts);
+    // armor only hides field suggestions when the schema is not public.
+    useRequestBounds(deps.config.graphql.maxRequestBytes),
+    useOperationLimits(operationLimits(deps.config)),
     EnvelopArmorPlugin({
-      maxDepth: { n: deps.config.graphql.maxDepth },
-      maxTokens: { n: deps.config.graphql.maxTokens },
-      maxAliases: { n: 30 },
-      maxDirectives: { n: 50 },
-      costLimit: { maxCost: 5_000 },
+      costLimit: { enabled: false },
+      maxAliases: { enabled: false },
+      maxDepth: { enabled: false },
+      maxDirectives: { enabled: false },
+      maxTokens: { enabled: false },
       blockFieldSuggestion: { enabled: !deps.config.graphql.introspection },
     }) as Plugin,
     useOperationMetrics(deps.metrics),

@@ -7,6 +7,7 @@ import { alertsModule } from './alerts/module.js';
 import { commandsModule } from './commands/module.js';
 import { connectionsModule } from './connections/module.js';
 import { connectivityModule } from './connectivity/module.js';
+import { demoModule } from './demo/module.js';
 import { devicesModule } from './devices/module.js';
 import { groupsModule } from './groups/module.js';
 import { linksModule } from './links/module.js';
@@ -27,4 +28,5 @@ export const pulseModules: readonly PulseModule[] = [
   telemetryModule,
   alertsModule,
   linksModule,
+  demoModule,
 ];

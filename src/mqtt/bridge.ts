@@ -109,6 +109,12 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     if (!topic.ok) return reject(held, 'unknown', topic.reason, held.packet.topic.slice(0, 200));
     if (topic.direction === 'outbound') return reject(held, topic.kind, 'OUTBOUND_TOPIC', 'server-to-device topic');
     const kind = topic.kind;
+    // A broker sets RETAIN towards a subscriber only on a stored message it replays at subscribe
+    // time ([MQTT-3.3.1-9]; MQTT 5 without Retain As Published): something a device said before,
+    // possibly long ago. Acting on it would fabricate state (an old `online` marking a device that
+    // went offline ONLINE again after a restart), so no topic ever takes one. Live messages arrive
+    // with RETAIN clear, whatever the device set.
+    if (held.packet.retain) return reject(held, kind, 'RETAINED', 'retained message replayed by the broker');
     const inbound = topics.inboundTopic(kind)!;
     const raw = held.packet.payload;
     const decoded = decodePayload(inbound.payload, typeof raw === 'string' ? Buffer.from(raw) : raw, { maxBytes: options.maxPayloadBytes });
@@ -238,7 +244,9 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const gate = holdAcksUntilCommitted(client);
   gate.attach(accept);
   const filters = topics.ingestSubscriptions(options.sharedGroup);
-  await client.subscribeAsync(filters, { qos: 1 });
+  // MQTT 5: Retain Handling 2, the broker sends no retained messages at subscribe ([MQTT-3.3.1-11]);
+  // 3.1.1 has no such option, so the check in accept() is what holds there.
+  await client.subscribeAsync(filters, { qos: 1, ...(client.options.protocolVersion === 5 && { rh: 2 }) });
   log.info({ filters }, 'subscribed to device topics');
 
   return {

@@ -33,8 +33,40 @@ export interface EmbeddedBrokerOptions {
   topics: TopicTable;
   /** The will a device may leave (its offline status); without one, a CONNECT with a will is refused. */
   deviceWill?: DeviceWill;
+  /**
+   * Retained messages to hold before the port opens. Aedes keeps retained messages in memory only,
+   * so what devices rely on finding (every `twin/desired`) is restored from the database at start.
+   */
+  retained?: ReadonlyArray<{ topic: string; payload: Buffer }>;
   /** Bound on `authenticateDevice`; a stuck database must not hold sockets paused forever. Default 10 s. */
   authTimeoutMs?: number;
+  /**
+   * Device password checks (scrypt on libuv's pool, plus a database lookup) run at once; more wait,
+   * up to `maxQueuedLogins`, and a CONNECT beyond both is refused at once (SERVER_UNAVAILABLE, so the
+   * device retries). A flood of logins, good or bad, then cannot take the thread pool and the
+   * connection pool from GraphQL. Defaults 2 and 32.
+   */
+  maxConcurrentLogins?: number;
+  maxQueuedLogins?: number;
+}
+
+/** Runs at most `concurrency` tasks at once with at most `queue` waiting; `null` when both are full. */
+function boundedGate(concurrency: number, queue: number) {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async <T>(work: () => Promise<T>): Promise<T | null> => {
+    if (active < concurrency) active += 1;
+    else if (waiting.length < queue) await new Promise<void>((resolve) => waiting.push(resolve));
+    else return null;
+    try {
+      return await work();
+    } finally {
+      // The slot passes to the next waiter, or is freed.
+      const next = waiting.shift();
+      if (next) next();
+      else active -= 1;
+    }
+  };
 }
 
 export interface EmbeddedBroker {
@@ -75,6 +107,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   const log = options.logger.child({ module: 'mqtt-broker' });
   const { topics, deviceWill } = options;
   const authTimeoutMs = options.authTimeoutMs ?? 10_000;
+  const passwordCheck = boundedGate(options.maxConcurrentLogins ?? 2, options.maxQueuedLogins ?? 32);
   const serviceUser = Buffer.from(options.serviceCredentials.username);
   const servicePassword = Buffer.from(options.serviceCredentials.password);
   const principals = new WeakMap<Client, Principal>();
@@ -91,7 +124,9 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     }
     let identity: DeviceIdentity | null;
     try {
-      identity = await withTimeout(options.authenticateDevice(username, password), authTimeoutMs, 'authenticateDevice');
+      const checked = await passwordCheck(async () => ({ identity: await withTimeout(options.authenticateDevice(username, password), authTimeoutMs, 'authenticateDevice') }));
+      if (checked === null) return { refused: SERVER_UNAVAILABLE, why: 'too many logins in progress' };
+      identity = checked.identity;
     } catch (error) {
       // Not the device's fault: SERVER_UNAVAILABLE tells it to retry rather than to re-provision.
       log.error({ err: error, username, clientId: client.id }, 'device authentication failed with an error');
@@ -121,6 +156,9 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     if (clientId !== '' && clientId !== own && !clientId.startsWith(`${own}/`)) {
       return { refused: IDENTIFIER_REJECTED, why: `client id must be "${own}" or start with "${own}/"` };
     }
+    // A retained will would be replayed as the device's state to every later subscriber, the
+    // server's after a restart included: device messages are never retained (see authorizePublish).
+    if (will?.retain) return { refused: NOT_AUTHORIZED, why: 'a device will must not be retained' };
     if (will) {
       // The Will Message is published on the device's behalf ([MQTT-3.1.2-8]): it must be its own
       // status topic with a status payload saying it went offline.
@@ -171,6 +209,12 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
       const principal = principals.get(client);
       if (principal === undefined) return refuse('no principal');
       if (principal.kind === 'service') return serviceMayPublish(packet.topic) ? callback(null) : refuse('outside pulse/');
+      // A retained device message would be delivered again at every subscribe (the server's after
+      // each restart), long after it stopped being true: an `online` status would fabricate presence.
+      if (packet.retain) {
+        log.warn({ tenantId: principal.tenantId, deviceId: principal.deviceId, topic: packet.topic }, 'retained device publish refused');
+        return refuse('devices may not publish retained messages');
+      }
       if (topics.deviceMayPublish(principal.tenantId, principal.deviceId, packet.topic)) return callback(null);
       log.warn({ tenantId: principal.tenantId, deviceId: principal.deviceId, topic: packet.topic }, 'device publish refused');
       return refuse('not an inbound topic of this device');
@@ -203,6 +247,14 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   broker.on('clientDisconnect', (client) => deviceSessions.delete(client));
   broker.on('clientError', (client, error) => log.debug({ clientId: client.id, err: error }, 'MQTT client error'));
   broker.on('connectionError', (client, error) => log.debug({ clientId: client.id, err: error }, 'MQTT connection error'));
+
+  // Before the port opens, so no device subscribes before its retained message is back.
+  for (const message of options.retained ?? []) {
+    await new Promise<void>((resolve, reject) =>
+      broker.publish({ cmd: 'publish', topic: message.topic, payload: message.payload, qos: 1, retain: true, dup: false }, (error) => (error ? reject(error) : resolve())),
+    );
+  }
+  if (options.retained?.length) log.info({ count: options.retained.length }, 'retained messages restored from the database');
 
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {

@@ -62,12 +62,22 @@ function firstConnection(client: MqttClient): Promise<void> {
   });
 }
 
+/** A publish refused because the broker is unreachable right now (nothing was queued). */
+export class BrokerUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BrokerUnavailableError';
+  }
+}
+
 /** Outbound device messages over the service connection (taken at publish time: it starts later). */
 export function mqttMessenger(currentClient: () => MqttClient | undefined): DeviceMessenger {
   return {
     async publish(topic, payload, options) {
       const client = currentClient();
-      if (!client) throw new Error('MQTT connection is not started');
+      if (!client) throw new BrokerUnavailableError('MQTT connection is not started');
+      // A caller that records "the broker accepted it" must not be told so while disconnected.
+      if (!client.connected && options.whenDisconnected === 'reject') throw new BrokerUnavailableError(`not connected to the broker: ${topic} not sent`);
       const publishing = client.publishAsync(topic, JSON.stringify(payload), { qos: options.qos, retain: options.retain });
       // While the broker is unreachable mqtt.js keeps a QoS 1 message queued and sends it on
       // reconnect; waiting for its PUBACK would hold the caller for the whole outage.

@@ -63,12 +63,13 @@ describe('evaluateSamples', () => {
     const result = evaluateSamples(above80clear75, idle, series(70, 85, 90, 78, 76, 74), ids());
     expect(result.raised).toEqual([{ alertId: 'a1', value: 85, raisedAt: at(1), peakValue: 90, peakAt: at(2), cleared: { value: 74, time: at(5) } }]);
     expect(result.changed).toBeNull();
-    expect(result.state).toEqual({ breachSince: null, breachSamples: 0, lastSampleAt: at(5) });
+    expect(result.state).toEqual({ breachSince: null, breachSamples: 0, lastSampleAt: at(5), open: null });
   });
 
   it('hovering in the band raises nothing and clears nothing', () => {
     const open = evaluateSamples(above80clear75, idle, series(85), ids());
-    const state = { ...open.state, open: { alertId: 'a1', peakValue: 85 } };
+    expect(open.state.open).toEqual({ alertId: 'a1', peakValue: 85 });
+    const state = open.state;
     const hover = evaluateSamples(above80clear75, state, series(79, 76, 80, 77.5, 75.01).map((s, i) => ({ ...s, time: at(10 + i) })), ids());
     expect(hover.raised).toEqual([]);
     expect(hover.changed).toBeNull();

@@ -143,6 +143,28 @@ describe('threshold rules', () => {
     expect((await alertsOf(app, tenant.token, { groupId })).map((a) => a.deviceId).sort()).toEqual(['in1', 'in1', 'in2', 'in2']);
   });
 
+  test('alertChanged(groupId) delivers the members’ alerts only; another tenant’s subscriber never sees them', async ({ tenant, otherTenant }) => {
+    await registerDevices(app, tenant.token, ['s-in', 's-out']);
+    await registerDevices(app, otherTenant.token, ['theirs']);
+    const groupId = await seedStaticGroup(app, tenant.tenantId, ['s-in']);
+    await ruleId(app, tenant.token, { name: 'sub', scope: 'TENANT', metric: 'x', condition: 'ABOVE', threshold: 1 });
+    await ruleId(app, otherTenant.token, { name: 'sub', scope: 'TENANT', metric: 'x', condition: 'ABOVE', threshold: 1 });
+    const ours = wsClient(app.port, tenant.token);
+    const theirs = wsClient(app.port, otherTenant.token);
+    const listening = Promise.all([nextListener(app, 'alertChanged', tenant.tenantId), nextListener(app, 'alertChanged', otherTenant.tenantId)]);
+    const groupEvents = subscribe<AlertChangedEvent>(ours, ALERT_CHANGED, { groupId });
+    const otherEvents = subscribe<AlertChangedEvent>(theirs, ALERT_CHANGED, {});
+    await listening;
+    const device = await telemetryPublisher(app, tenant.tenantId);
+    await device.send('s-out', { metrics: { x: 5 } });
+    await device.send('s-in', { metrics: { x: 5 } });
+    await (await telemetryPublisher(app, otherTenant.tenantId)).send('theirs', { metrics: { x: 5 } });
+    expect((await groupEvents.next()).alertChanged).toMatchObject({ change: 'RAISED', deviceId: 's-in' });
+    expect((await otherEvents.next()).alertChanged).toMatchObject({ change: 'RAISED', deviceId: 'theirs' });
+    await Promise.all([groupEvents.close(), otherEvents.close()]);
+    await Promise.all([ours.dispose(), theirs.dispose()]);
+  });
+
   test('rules and alerts are tenant-isolated', async ({ tenant, otherTenant }) => {
     await registerDevices(app, tenant.token, ['iso']);
     await registerDevices(app, otherTenant.token, ['iso']);

@@ -4,7 +4,7 @@ import { nextListener } from '../harness/listeners.js';
 import { subscribe, wsClient } from '../harness/ws.js';
 import {
   closeDevices,
-  createStaticGroupBySql,
+  createStaticGroup,
   privateDatabase,
   registerDevices,
   simulatedDevice,
@@ -61,8 +61,8 @@ describe('sendGroupCommand', () => {
   test('one command per current member (decommissioned ones left out); counts follow every transition', async ({ tenant }) => {
     const members = ['g-a', 'g-b', 'g-c', 'g-gone'];
     await registerDevices(app, tenant.token, [...members, 'outsider']);
+    const groupId = await createStaticGroup(app, tenant.token, 'rack-1', members);
     await app.gql(tenant.token, 'mutation { decommissionDevice(input: { deviceId: "g-gone" }) { __typename } }');
-    const groupId = await createStaticGroupBySql(db, tenant.tenantId, 'rack-1', members);
     const a = await simulatedDevice(app, tenant.tenantId, 'g-a');
     const b = await simulatedDevice(app, tenant.tenantId, 'g-b');
     const c = await simulatedDevice(app, tenant.tenantId, 'g-c');
@@ -102,26 +102,41 @@ describe('sendGroupCommand', () => {
 
   test('members are resolved at send time: a device added later gets nothing', async ({ tenant }) => {
     await registerDevices(app, tenant.token, ['early', 'joiner']);
-    const groupId = await createStaticGroupBySql(db, tenant.tenantId, 'grows', ['early']);
+    const groupId = await createStaticGroup(app, tenant.token, 'grows', ['early']);
     const first = await app.gql<{ sendGroupCommand: { batch: { id: string; targetCount: number } } }>(tenant.token, SEND_GROUP, { input: { groupId, commandType: 'sync' } });
-    await db.sql(`INSERT INTO device_group_members (tenant_id, group_id, device_id) VALUES ($1, $2, 'joiner')`, [tenant.tenantId, groupId]);
+    await app.gql(tenant.token, 'mutation($input: GroupMembersInput!) { addDevicesToGroup(input: $input) { __typename } }', { input: { groupId, deviceIds: ['joiner'] } });
     const batch = await readBatch(tenant.token, first.data!.sendGroupCommand.batch.id);
     expect(batch).toMatchObject({ targetCount: 1, counts: { ...zero, queued: 1, total: 1 } });
     expect(batch!.commands.edges.map((edge) => edge.node.deviceId)).toEqual(['early']);
   });
 
+  test('a dynamic group targets the devices its filter matches at send time', async ({ tenant }) => {
+    await registerDevices(app, tenant.token, ['dyn-1', 'dyn-2', 'other-1']);
+    const created = await app.gql<{ createDynamicDeviceGroup: { group?: { groupId: string } } }>(
+      tenant.token,
+      'mutation($input: CreateDynamicDeviceGroupInput!) { createDynamicDeviceGroup(input: $input) { __typename ... on CreateDynamicDeviceGroupPayload { group { groupId } } } }',
+      { input: { name: 'dyn', queryFilter: { deviceIdPrefix: 'dyn-' } } },
+    );
+    const groupId = created.data?.createDynamicDeviceGroup.group?.groupId;
+    expect(groupId).toBeDefined();
+    const sent = await app.gql<{ sendGroupCommand: { batch: { id: string; targetCount: number } } }>(tenant.token, SEND_GROUP, { input: { groupId, commandType: 'dyn' } });
+    const batch = await readBatch(tenant.token, sent.data!.sendGroupCommand.batch.id);
+    expect(batch!.targetCount).toBe(2);
+    expect(batch!.commands.edges.map((edge) => edge.node.deviceId)).toEqual(['dyn-1', 'dyn-2']);
+  });
+
   test('an empty group makes an empty batch; unknown, foreign and oversized groups are typed errors', async ({ tenant, otherTenant }) => {
-    const empty = await createStaticGroupBySql(db, tenant.tenantId, 'empty', []);
+    const empty = await createStaticGroup(app, tenant.token, 'empty', []);
     const result = await app.gql<{ sendGroupCommand: { batch: { targetCount: number; counts: Counts } } }>(tenant.token, SEND_GROUP, { input: { groupId: empty, commandType: 'x' } });
     expect(result.data!.sendGroupCommand.batch).toMatchObject({ targetCount: 0, counts: { total: 0 } });
 
     expect((await app.gql<{ sendGroupCommand: unknown }>(tenant.token, SEND_GROUP, { input: { groupId: 'nope', commandType: 'x' } })).data!.sendGroupCommand).toMatchObject({ __typename: 'NotFound' });
-    const foreign = await createStaticGroupBySql(db, otherTenant.tenantId, 'theirs', []);
+    const foreign = await createStaticGroup(app, otherTenant.token, 'theirs', []);
     expect((await app.gql<{ sendGroupCommand: unknown }>(tenant.token, SEND_GROUP, { input: { groupId: foreign, commandType: 'x' } })).data!.sendGroupCommand).toMatchObject({ __typename: 'NotFound' });
 
     const many = Array.from({ length: 6 }, (_, index) => `m-${index}`);
     await registerDevices(app, tenant.token, many);
-    const big = await createStaticGroupBySql(db, tenant.tenantId, 'big', many);
+    const big = await createStaticGroup(app, tenant.token, 'big', many);
     const refused = await app.gql<{ sendGroupCommand: unknown }>(tenant.token, SEND_GROUP, { input: { groupId: big, commandType: 'x' } });
     expect(refused.data!.sendGroupCommand).toMatchObject({ __typename: 'ValidationError', issues: [{ path: ['input', 'groupId'], code: 'TOO_BIG' }] });
     const bad = await app.gql<{ sendGroupCommand: unknown }>(tenant.token, SEND_GROUP, { input: { groupId: empty, commandType: 'x', params: [1], ttlSeconds: 0 } });
@@ -134,7 +149,7 @@ describe('sendGroupCommand', () => {
 
   test('commandStatusChanged(batchId) streams the batch’s transitions only', async ({ tenant }) => {
     await registerDevices(app, tenant.token, ['s-1', 's-2', 'elsewhere']);
-    const groupId = await createStaticGroupBySql(db, tenant.tenantId, 'streamed', ['s-1', 's-2']);
+    const groupId = await createStaticGroup(app, tenant.token, 'streamed', ['s-1', 's-2']);
     const created = await app.gql<{ sendGroupCommand: { batch: { batchId: string } } }>(tenant.token, SEND_GROUP, { input: { groupId, commandType: 'blink' } });
     const batchId = created.data!.sendGroupCommand.batch.batchId;
     const client = wsClient(app.port, tenant.token);

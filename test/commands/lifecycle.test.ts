@@ -125,17 +125,20 @@ describe('acks that must change nothing', () => {
     expect(await readCommand(app, tenant.token, created.id)).toMatchObject({ status: 'FAILED', failureReason: 'first' });
   });
 
-  test('a foreign ack (another device acking this command) and an ack of an unknown command are refused', async ({ tenant }) => {
+  test('a foreign ack (another device, or another tenant’s, acking this command) and an ack of an unknown command are refused', async ({ tenant, otherTenant }) => {
     const owner = await onlineDevice(app, tenant.token, tenant.tenantId, 'owner');
     const intruder = await onlineDevice(app, tenant.token, tenant.tenantId, 'intruder');
+    // Same device ID in another tenant: its prefix is its own tenant's.
+    const stranger = await onlineDevice(app, otherTenant.token, otherTenant.tenantId, 'owner');
     const created = await sendOk(app, tenant.token, { deviceId: 'owner' });
     await owner.nextCommand();
     await app.pulse.app.reactions.idle();
     const unknown = await counterValue(app, 'acks', 'outcome', 'unknown');
     expect(await intruder.ack(created.commandId)).toEqual({ status: 'rejected', reason: 'UNKNOWN_COMMAND' });
+    expect(await stranger.ack(created.commandId)).toEqual({ status: 'rejected', reason: 'UNKNOWN_COMMAND' });
     expect(await intruder.ack('no-such-command')).toEqual({ status: 'rejected', reason: 'UNKNOWN_COMMAND' });
     expect(await readCommand(app, tenant.token, created.id)).toMatchObject({ status: 'SENT', ackedAt: null });
-    expect((await counterValue(app, 'acks', 'outcome', 'unknown')) - unknown).toBe(2);
+    expect((await counterValue(app, 'acks', 'outcome', 'unknown')) - unknown).toBe(3);
   });
 
   test('an ack of a command never handed to the broker is unknown; an ack of a cancelled one is late', async ({ tenant }) => {

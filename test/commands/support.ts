@@ -77,18 +77,15 @@ export async function simulatedDevice(
   app: TestApp | null,
   tenantId: string,
   deviceId: string,
-  options: { url?: string; clientId?: string; reconnectPeriod?: number } = {},
+  options: { url?: string; clientId?: string; reconnectPeriod?: number; credentials?: { username: string; password: string } } = {},
 ): Promise<SimulatedDevice> {
   const url = options.url ?? app?.mqttUrl;
   if (!url) throw new Error('simulatedDevice needs an app or a url');
-  const client = await connectAsync(url, {
-    clientId: options.clientId ?? uniqueName('dev'),
-    protocolVersion: 5,
-    clean: false,
-    properties: { sessionExpiryInterval: 600 },
-    reconnectPeriod: options.reconnectPeriod ?? 0,
-    connectTimeout: 5_000,
-  });
+  const session = options.credentials
+    ? // The embedded broker (Aedes) speaks MQTT 3.1.1 and takes the device's own client ID and credentials.
+      ({ protocolVersion: 4, clientId: `${tenantId}/${deviceId}`, ...options.credentials } as const)
+    : ({ protocolVersion: 5, clientId: options.clientId ?? uniqueName('dev'), properties: { sessionExpiryInterval: 600 } } as const);
+  const client = await connectAsync(url, { ...session, clean: false, reconnectPeriod: options.reconnectPeriod ?? 0, connectTimeout: 5_000 });
   const received: CommandMessage[] = [];
   const waiting: Array<(message: CommandMessage) => void> = [];
   let taken = 0;
@@ -235,15 +232,23 @@ export function startOn(db: PrivateDatabase, env: Record<string, string> = {}): 
 
 export const inFuture = (seconds: number) => new Date(Date.now() + seconds * 1000);
 
-/**
- * TEST HELPER, HARNESS-ONLY SQL: creates a static group with members as the database owner. The
- * groups module (being built in parallel) has no createDeviceGroup / addDevicesToGroup mutations
- * yet; replace this with them once they exist.
- */
-export async function createStaticGroupBySql(db: PrivateDatabase, tenantId: string, name: string, deviceIds: readonly string[]): Promise<string> {
-  await db.sql(`INSERT INTO tenants (tenant_id, name) VALUES ($1, $1) ON CONFLICT DO NOTHING`, [tenantId]);
-  const [group] = await db.sql<{ group_id: string }>(`INSERT INTO device_groups (tenant_id, name) VALUES ($1, $2) RETURNING group_id`, [tenantId, name]);
-  await db.sql(`INSERT INTO device_group_members (tenant_id, group_id, device_id) SELECT $1, $2, unnest($3::text[])`, [tenantId, group!.group_id, deviceIds]);
-  return group!.group_id;
+/** A static group with these members, through the groups module's mutations. */
+export async function createStaticGroup(app: TestApp, token: string, name: string, deviceIds: readonly string[]): Promise<string> {
+  const created = await app.gql<{ createDeviceGroup: { group?: { groupId: string } } }>(
+    token,
+    'mutation($input: CreateDeviceGroupInput!) { createDeviceGroup(input: $input) { __typename ... on CreateDeviceGroupPayload { group { groupId } } } }',
+    { input: { name } },
+  );
+  const groupId = created.data?.createDeviceGroup.group?.groupId;
+  if (!groupId) throw new Error(`createDeviceGroup: ${JSON.stringify(created)}`);
+  if (deviceIds.length > 0) {
+    const added = await app.gql<{ addDevicesToGroup: { __typename: string } }>(
+      token,
+      'mutation($input: GroupMembersInput!) { addDevicesToGroup(input: $input) { __typename } }',
+      { input: { groupId, deviceIds } },
+    );
+    if (added.data?.addDevicesToGroup.__typename !== 'AddDevicesToGroupPayload') throw new Error(`addDevicesToGroup: ${JSON.stringify(added)}`);
+  }
+  return groupId;
 }
 

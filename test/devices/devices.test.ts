@@ -8,11 +8,9 @@ beforeAll(async () => {
 });
 afterAll(() => app.stop());
 
-type RegisterResult = { registerDevice: Record<string, unknown> & { __typename: string } };
-
 describe('registerDevice', () => {
   test('registers a device with tags and returns credentials once', async ({ tenant }) => {
-    const result = await app.gql<RegisterResult>(tenant.token, REGISTER_DEVICE, {
+    const result = await app.gql(tenant.token, REGISTER_DEVICE, {
       input: { deviceId: 'gw-1', name: 'Gateway 1', tags: [{ key: 'env', value: 'prod' }, { key: 'floor', value: '2' }] },
     });
     expect(result.errors).toBeUndefined();
@@ -21,8 +19,9 @@ describe('registerDevice', () => {
       device: { deviceId: 'gw-1', name: 'Gateway 1', status: 'OFFLINE', tags: [{ key: 'env', value: 'prod' }, { key: 'floor', value: '2' }] },
       credentials: { topicPrefix: `pulse/${tenant.tenantId}/gw-1/` },
     });
-    const credentials = (result.data?.registerDevice as unknown as { credentials: { password: string } }).credentials;
-    expect(credentials.password.length).toBeGreaterThanOrEqual(32);
+    const registered = result.data?.registerDevice;
+    if (registered?.__typename !== 'RegisterDevicePayload') throw new Error(`not registered: ${JSON.stringify(registered)}`);
+    expect(registered.credentials.password.length).toBeGreaterThanOrEqual(32);
 
     const read = await app.gql<{ device: { deviceId: string; tenantId: string } }>(tenant.token, DEVICE, { deviceId: 'gw-1' });
     expect(read.data?.device).toMatchObject({ deviceId: 'gw-1', tenantId: tenant.tenantId });
@@ -30,7 +29,7 @@ describe('registerDevice', () => {
 
   test('a second registration of the same ID is AlreadyExists and changes nothing', async ({ tenant }) => {
     await app.gql(tenant.token, REGISTER_DEVICE, { input: { deviceId: 'dup', name: 'First' } });
-    const again = await app.gql<RegisterResult>(tenant.token, REGISTER_DEVICE, { input: { deviceId: 'dup', name: 'Second' } });
+    const again = await app.gql(tenant.token, REGISTER_DEVICE, { input: { deviceId: 'dup', name: 'Second' } });
     expect(again.data?.registerDevice).toMatchObject({ __typename: 'AlreadyExists', code: 'ALREADY_EXISTS' });
     const read = await app.gql<{ device: { name: string } }>(tenant.token, DEVICE, { deviceId: 'dup' });
     expect(read.data?.device.name).toBe('First');
@@ -46,7 +45,7 @@ describe('registerDevice', () => {
     [{ deviceId: 'ok', name: 'x', tags: [{ key: 'k', value: 'v'.repeat(257) }] }, ['input', 'tags', '0', 'value']],
     [{ deviceId: 'ok', name: 'x', tags: [{ key: 'k', value: 'a' }, { key: 'k', value: 'b' }] }, ['input', 'tags', '1', 'key']],
   ] as const)('rejects %j with a ValidationError at the offending path', async ([input, path], { tenant }) => {
-    const result = await app.gql<RegisterResult>(tenant.token, REGISTER_DEVICE, { input });
+    const result = await app.gql(tenant.token, REGISTER_DEVICE, { input });
     expect(result.errors).toBeUndefined();
     const payload = result.data?.registerDevice as { __typename: string; issues: Array<{ path: string[]; message: string }> };
     expect(payload.__typename).toBe('ValidationError');
@@ -55,11 +54,11 @@ describe('registerDevice', () => {
   });
 
   test('NUL characters (unstorable in PostgreSQL) are a ValidationError, not a database error', async ({ tenant }) => {
-    const result = await app.gql<RegisterResult>(tenant.token, REGISTER_DEVICE, {
+    const result = await app.gql(tenant.token, REGISTER_DEVICE, {
       input: { deviceId: 'nul', name: 'a\u0000b', metadata: { note: 'x\u0000' } },
     });
-    const payload = result.data?.registerDevice as unknown as { __typename: string; issues: Array<{ path: string[]; code: string }> };
-    expect(payload.__typename).toBe('ValidationError');
+    const payload = result.data?.registerDevice;
+    if (payload?.__typename !== 'ValidationError') throw new Error(`expected a ValidationError, got ${JSON.stringify(payload)}`);
     expect(payload.issues.map(({ path, code }) => ({ path, code }))).toEqual(
       expect.arrayContaining([
         { path: ['input', 'name'], code: 'NUL_CHARACTER' },
@@ -69,7 +68,7 @@ describe('registerDevice', () => {
   });
 
   test('an unknown site is NotFound and nothing is stored', async ({ tenant }) => {
-    const result = await app.gql<RegisterResult>(tenant.token, REGISTER_DEVICE, { input: { deviceId: 'nosite', name: 'x', siteId: 'missing' } });
+    const result = await app.gql(tenant.token, REGISTER_DEVICE, { input: { deviceId: 'nosite', name: 'x', siteId: 'missing' } });
     expect(result.data?.registerDevice).toMatchObject({ __typename: 'NotFound', code: 'NOT_FOUND' });
     const read = await app.gql<{ device: null }>(tenant.token, DEVICE, { deviceId: 'nosite' });
     expect(read.data?.device).toBeNull();

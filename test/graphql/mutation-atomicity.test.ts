@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { inject } from 'vitest';
 import { afterAll, beforeAll, describe, expect, test } from '../harness/fixtures.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
@@ -23,7 +24,7 @@ const REGISTER = /* GraphQL */ `
 const DEVICE_IDS = /* GraphQL */ `{ devices(filter: { includeDecommissioned: true }) { edges { node { deviceId } } } }`;
 
 /** As the database owner: what the app role's RLS would hide or what no API exposes. */
-function asOwner<T>(work: (client: import('pg').Client) => Promise<T>): Promise<T> {
+function asOwner<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
   return withAdmin(work, inject('database').name);
 }
 

@@ -5,6 +5,7 @@ import type { Role } from '../../src/db/tenant-session.js';
 import { createLogger } from '../../src/logger.js';
 import { loadPulseConfig, startPulse, type RunningPulse, type StartOptions } from '../../src/server.js';
 import { startMosquitto, type OwnMosquitto } from './mosquitto.js';
+import type { TypedOperation } from './operations.js';
 import { uniqueName } from './postgres.js';
 
 export const TEST_JWT_SECRET = 'pulse-test-secret-0123456789abcdef0123456789';
@@ -23,7 +24,7 @@ export interface TestApp {
   /** The broker this app ingests from; device clients connect here. */
   mqttUrl: string;
   /** In-process request through yoga, as a client would send it over HTTP. */
-  gql<T = Record<string, unknown>>(token: string | null, query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
+  gql<T = Record<string, unknown>, V = Record<string, unknown>>(token: string | null, query: TypedOperation<T, V> | string, variables?: V): Promise<GraphQLResponse<T>>;
   stop(): Promise<void>;
 }
 

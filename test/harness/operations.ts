@@ -1,5 +1,32 @@
 /** GraphQL documents the tests share; seeding goes through the public API. */
-export const REGISTER_DEVICE = /* GraphQL */ `
+
+/**
+ * A GraphQL document that carries the types of its result and variables (a typed document node
+ * in string form): `app.gql(token, OPERATION, variables)` infers both, so tests need no casts.
+ */
+export type TypedOperation<Result, Variables = Record<string, unknown>> = string & {
+  readonly __result?: Result;
+  readonly __variables?: Variables;
+};
+
+export function operation<Result, Variables = Record<string, unknown>>(source: string): TypedOperation<Result, Variables> {
+  return source as TypedOperation<Result, Variables>;
+}
+
+export type ValidationIssue = { path: string[]; message: string; code: string };
+export type MqttCredentials = { username: string; password: string; topicPrefix: string };
+
+/** The `registerDevice` result union, as REGISTER_DEVICE selects it. */
+export type RegisterDeviceResult =
+  | {
+      __typename: 'RegisterDevicePayload';
+      device: { id: string; deviceId: string; name: string; status: string; tags: Array<{ key: string; value: string }>; site: { siteId: string } | null };
+      credentials: MqttCredentials;
+    }
+  | { __typename: 'ValidationError'; message: string; code: string; issues: ValidationIssue[] }
+  | { __typename: 'AlreadyExists' | 'NotFound'; message: string; code: string };
+
+export const REGISTER_DEVICE = operation<{ registerDevice: RegisterDeviceResult }, { input: Record<string, unknown> }>(/* GraphQL */ `
   mutation Register($input: RegisterDeviceInput!) {
     registerDevice(input: $input) {
       __typename
@@ -11,7 +38,7 @@ export const REGISTER_DEVICE = /* GraphQL */ `
       ... on ValidationError { issues { path message code } }
     }
   }
-`;
+`);
 
 export const DEVICE = /* GraphQL */ `
   query Device($deviceId: String!) {

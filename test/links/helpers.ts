@@ -100,6 +100,8 @@ export async function startAccessPoint(app: TestApp, tenant: { tenantId: string;
   const registered = await registerDevice(app, tenant.token, deviceId);
   const client = await deviceClient({
     url: app.mqttUrl,
+    // The embedded broker admits a device's own client IDs only: its username, or username/<suffix>.
+    clientId: `${registered.credentials.username}/ap`,
     username: registered.credentials.username,
     password: registered.credentials.password,
     protocolVersion: 4,

@@ -58,6 +58,10 @@ describe('statements per poll', () => {
     expect(smallPoll).toHaveLength(6);
     expect(largePoll).toHaveLength(6);
     expect(largeWithMisses).toHaveLength(6);
+    // Every station a known link: nothing to keep as unresolved, no registrations statement.
+    const resolvedAp = await startAccessPoint(app, tenant, 'ap-resolved');
+    await poll(app, resolvedAp, resolved.map(good));
+    expect(await statementsOf(resolvedAp, resolved.map(weak))).toHaveLength(5);
 
     // And the poll did its work: 100 links, all DEGRADED by the weak poll, 50 of them now missing one poll.
     const page = await app.gql<{ wirelessLinks: { totalCount: number } }>(tenant.token, `query { wirelessLinks(filter: { apDeviceId: "ap-large", state: [DEGRADED] }, first: 1) { totalCount } }`);

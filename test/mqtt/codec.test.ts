@@ -57,8 +57,8 @@ describe('decodePayload: valid payloads', () => {
   });
 
   it('defaults twin reported mode to merge and keeps nested state', () => {
-    const result = decodePayload('twinReported', bytes({ state: { fw: { version: '1.2' }, leds: [1, null] }, version: 3 }));
-    expect(result).toEqual({ ok: true, value: { state: { fw: { version: '1.2' }, leds: [1, null] }, mode: 'merge', version: 3 } });
+    const result = decodePayload('twinReported', bytes({ state: { fw: { version: '1.2' }, leds: [1, null] }, seq: 3 }));
+    expect(result).toEqual({ ok: true, value: { state: { fw: { version: '1.2' }, leds: [1, null] }, mode: 'merge', seq: 3 } });
   });
 
   it('decodes a command ack', () => {

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { loadPulseConfig } from '../../src/server.js';
 import { createLogger } from '../../src/logger.js';
 import { startPulse, type RunningPulse } from '../../src/server.js';
+import { operation, type MqttCredentials, type TypedOperation } from '../harness/operations.js';
 
 /**
  * The newcomer's path on the embedded default: no DATABASE_URL (PGlite in DATA_DIR), no MQTT_URL
@@ -25,14 +26,19 @@ describe('embedded default (PGlite + Aedes)', () => {
     return startPulse(config, createLogger('silent'));
   };
 
-  async function graphql(url: string, token: string, query: string, variables?: Record<string, unknown>) {
+  async function graphql<T = Record<string, never>>(url: string, token: string, query: TypedOperation<T> | string, variables?: Record<string, unknown>) {
     const response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({ query, variables }),
     });
-    return (await response.json()) as { data?: Record<string, never>; errors?: unknown[] };
+    return (await response.json()) as { data?: T; errors?: unknown[] };
   }
+
+  const REGISTER_SENSOR = operation<{ registerDevice: { device: { deviceId: string; status: string }; credentials: MqttCredentials } }>(
+    `mutation { registerDevice(input: { deviceId: "sensor-1", name: "Sensor 1", tags: [{ key: "room", value: "lab" }] }) {
+        ... on RegisterDevicePayload { device { deviceId status } credentials { username password topicPrefix } } } }`,
+  );
 
   test('registers and lists a device, serves GraphiQL offline, lets the device in over MQTT, and survives a restart', async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'pulse-embedded-'));
@@ -42,13 +48,8 @@ describe('embedded default (PGlite + Aedes)', () => {
     const token = pulse.developmentToken!;
     expect(token).toBeTruthy();
 
-    const registered = await graphql(
-      pulse.url,
-      token,
-      `mutation { registerDevice(input: { deviceId: "sensor-1", name: "Sensor 1", tags: [{ key: "room", value: "lab" }] }) {
-        ... on RegisterDevicePayload { device { deviceId status } credentials { username password topicPrefix } } } }`,
-    );
-    const payload = registered.data?.['registerDevice'] as unknown as { device: { deviceId: string }; credentials: { username: string; password: string; topicPrefix: string } };
+    const registered = await graphql(pulse.url, token, REGISTER_SENSOR);
+    const payload = registered.data!.registerDevice;
     expect(payload.device.deviceId).toBe('sensor-1');
     expect(payload.credentials.topicPrefix).toBe('pulse/demo/sensor-1/');
 

@@ -1,6 +1,6 @@
 import { serviceScope } from '../../src/kernel/scope.js';
 import { utcDay } from '../../src/modules/telemetry/maintenance.js';
-import { ensurePartitions, insertSamples, listPartitions } from '../../src/modules/telemetry/store.js';
+import { ensurePartitions, storeSamples, listPartitions } from '../../src/modules/telemetry/store.js';
 import type { TenantSession } from '../../src/db/tenant-session.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { afterAll, beforeAll, describe, expect, test } from '../harness/fixtures.js';
@@ -51,7 +51,7 @@ describe('partitions', () => {
     await registerDevices(app, tenant.token, ['far']);
     const day = new Date(Date.now() + 200 * DAY);
     const time = new Date(`${utcDay(day)}T12:00:00.000Z`);
-    await asService((session) => insertSamples(session, [{ tenantId: tenant.tenantId, deviceId: 'far', metric: 'v', time, value: 1 }]));
+    await asService((session) => storeSamples(session, [{ tenantId: tenant.tenantId, deviceId: 'far', metric: 'v', time, value: 1 }]));
     const whereIs = () =>
       asService(async (session) => {
         const rows = await session.db.$queryRaw<Array<{ partition: string }>>`
@@ -70,7 +70,7 @@ describe('partitions', () => {
     await registerDevices(app, tenant.token, ['old']);
     await asService((session) => ensurePartitions(session, '2000-01-01', '2000-01-02'));
     await asService((session) =>
-      insertSamples(session, [
+      storeSamples(session, [
         { tenantId: tenant.tenantId, deviceId: 'old', metric: 'v', time: new Date('2000-01-01T10:00:00Z'), value: 1 },
         { tenantId: tenant.tenantId, deviceId: 'old', metric: 'v', time: new Date('2000-01-02T10:00:00Z'), value: 2 },
       ]),

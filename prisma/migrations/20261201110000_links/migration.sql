@@ -44,8 +44,11 @@ CREATE INDEX idx_wireless_links_cpe_mac ON wireless_links (tenant_id, cpe_mac);
 -- The foreign keys' ON DELETE SET NULL looks links up by interface.
 CREATE INDEX idx_wireless_links_ap_interface ON wireless_links (tenant_id, ap_interface_id) WHERE ap_interface_id IS NOT NULL;
 CREATE INDEX idx_wireless_links_cpe_interface ON wireless_links (tenant_id, cpe_interface_id) WHERE cpe_interface_id IS NOT NULL;
--- The aging worker scans every tenant for links not yet STALE; STALE is where old links rest.
-CREATE INDEX idx_wireless_links_aging ON wireless_links (last_seen_at) WHERE state <> 'stale';
+-- Every poll rewrites each listed link's figures and last_seen_at. None of those columns is
+-- indexed (on purpose: an index on last_seen_at would serve only the aging worker, whose per-tenant
+-- age is a join filter anyway), so with room left on each page the rewrites are HOT updates: no
+-- index is touched unless a link changes state or resolution.
+ALTER TABLE wireless_links SET (fillfactor = 70);
 
 -- =============================================================================================
 -- wireless_link_events: append-only, with the poll that caused a change and maintenance marking
@@ -115,6 +118,8 @@ ALTER TABLE wireless_registrations
     ADD COLUMN sightings     BIGINT NOT NULL DEFAULT 1
                              CONSTRAINT wireless_registrations_sightings_positive CHECK (sightings > 0),
     ADD CONSTRAINT wireless_registrations_ap_radio_station_key UNIQUE (tenant_id, ap_device_id, interface_name, station_mac);
+-- Refreshed on every poll that lists the station; room on each page keeps those updates HOT.
+ALTER TABLE wireless_registrations SET (fillfactor = 70);
 
 -- =============================================================================================
 -- wireless_ap_polls: the last poll applied per AP radio (idempotency and AP silence)
@@ -143,8 +148,8 @@ CREATE TABLE wireless_ap_polls (
         REFERENCES device_registry (tenant_id, device_id) ON DELETE CASCADE
 );
 
--- The worker looks across tenants for radios that stopped reporting.
-CREATE INDEX idx_wireless_ap_polls_received ON wireless_ap_polls (last_received_at);
+-- Rewritten on every poll: no index beyond the key, so those rewrites stay HOT updates.
+ALTER TABLE wireless_ap_polls SET (fillfactor = 70);
 
 -- =============================================================================================
 -- wireless_link_settings: a tenant's thresholds; NULL falls back to the server's defaults

@@ -276,8 +276,9 @@ CREATE TRIGGER trg_alerts_updated_at BEFORE UPDATE ON alerts
 -- =============================================================================================
 -- Threshold evaluation state per (rule, device): the row ingest locks before it evaluates, so
 -- concurrent batches for one device evaluate one after the other; it carries the pending breach
--- (since when, how many samples) that duration rules count, and the newest sample evaluated, so
--- a redelivered or out-of-order sample is never evaluated twice or after a newer one.
+-- (since when, how many samples) that duration rules count, the newest sample evaluated (a
+-- redelivered or out-of-order sample is never evaluated twice or after a newer one), and the
+-- open alert.
 -- =============================================================================================
 
 CREATE TABLE alert_rule_states (
@@ -288,6 +289,11 @@ CREATE TABLE alert_rule_states (
     breach_samples INT         NOT NULL DEFAULT 0
                    CONSTRAINT alert_rule_states_breach_samples_nonnegative CHECK (breach_samples >= 0),
     last_sample_at TIMESTAMPTZ,
+    -- The open alert of this (rule, device) and its peak, kept here so that evaluation reads
+    -- everything it needs from the one row it locks. Whoever opens or closes a threshold alert
+    -- updates it in the same transaction, having locked this row first.
+    open_alert_id  TEXT,
+    open_peak      DOUBLE PRECISION,
     updated_at     TIMESTAMPTZ NOT NULL DEFAULT now(),
 
     CONSTRAINT alert_rule_states_pkey PRIMARY KEY (tenant_id, rule_id, device_id),

@@ -106,7 +106,8 @@ export interface OpenAlertChange {
 }
 
 export interface Evaluation {
-  state: Omit<EvaluationState, 'open'>;
+  /** The state after the samples, with the alert open at the end (if any). */
+  state: EvaluationState;
   raised: RaisedAlert[];
   changed: OpenAlertChange | null;
 }
@@ -154,7 +155,8 @@ export function evaluateSamples(rule: ThresholdRule, before: EvaluationState, sa
     raised.push(alert);
     open = { alertId: alert.alertId, peakValue: sample.value, fresh: alert };
   }
-  return { state: { breachSince, breachSamples, lastSampleAt }, raised, changed };
+  const openAtEnd = open ? { alertId: open.alertId, peakValue: open.peakValue } : null;
+  return { state: { breachSince, breachSamples, lastSampleAt, open: openAtEnd }, raised, changed };
 }
 
 function durationMet(rule: ThresholdRule, since: Date, samples: number, now: Date): boolean {

@@ -1,24 +1,23 @@
 /**
  * Threshold rules, evaluated in the transaction that stores the samples (called by the telemetry
- * ingest): a breach and its alert commit together or not at all. Per batch: the candidate rules,
- * the group membership of the batch's devices, the (rule, device) state rows locked in key order,
- * their open alerts, then the pure evaluation and at most three writes.
+ * ingest): a breach and its alert commit together or not at all. Per batch: the candidate rules
+ * (none: done), the group membership of the batch's devices when a rule is group-scoped, the
+ * (rule, device) state rows locked in key order with their open alerts, the pure evaluation, and
+ * one statement for every write.
  */
 import { randomUUID } from 'node:crypto';
 import type { TenantSession } from '../../db/tenant-session.js';
 import type { AppServices } from '../../services.js';
 import { findGroup } from '../groups/membership.js';
-import { evaluateSamples, type OpenAlert, type ThresholdRule, type TimedValue } from './conditions.js';
-import { publishAlertTransitions, type AlertTransition } from './publish.js';
+import { evaluateSamples, type ThresholdRule, type TimedValue } from './conditions.js';
+import { publishAlertTransitions } from './publish.js';
 import {
+  applyEvaluation,
   groupMembers,
-  insertThresholdAlerts,
   lockStates,
-  openAlerts,
   pairKey,
-  saveStates,
   thresholdRulesFor,
-  updateOpenAlerts,
+  type ChangedAlert,
   type NewThresholdAlert,
   type RuleDeviceKey,
   type StoredState,
@@ -49,33 +48,19 @@ export async function evaluateThresholdRules(session: TenantSession, services: P
   if (targets.size === 0) return;
   const keys = [...targets.values()].map((target) => target.key).sort((a, b) => (pairKey(a) < pairKey(b) ? -1 : 1));
   const states = new Map((await lockStates(session, keys)).map((state) => [pairKey(state), state]));
-  const open = new Map((await openAlerts(session, keys)).map((alert) => [pairKey(alert), alert]));
 
   const raised: NewThresholdAlert[] = [];
-  const changed: Array<Parameters<typeof updateOpenAlerts>[1][number]> = [];
+  const changed: ChangedAlert[] = [];
   const nextStates: StoredState[] = [];
   for (const { key, rule, values } of targets.values()) {
-    const stored = states.get(pairKey(key))!;
-    const openAlert: OpenAlert | null = open.get(pairKey(key)) ?? null;
-    const result = evaluateSamples(asThresholdRule(rule), { ...stored, open: openAlert }, values, randomUUID);
+    const result = evaluateSamples(asThresholdRule(rule), states.get(pairKey(key))!, values, randomUUID);
     nextStates.push({ ...key, ...result.state });
     if (result.changed) changed.push({ ...result.changed, tenantId: key.tenantId });
     for (const alert of result.raised) {
       raised.push({ ...alert, ...key, metric: rule.metric, severity: rule.severity, threshold: rule.threshold, details: ruleDetails(rule) });
     }
   }
-
-  const inserted = await insertThresholdAlerts(session, raised);
-  const updated = await updateOpenAlerts(session, changed);
-  await saveStates(session, nextStates);
-
-  const transitions: AlertTransition[] = [];
-  for (const alert of raised.filter((a) => inserted.has(a.alertId))) {
-    transitions.push({ ...alert, change: 'RAISED', at: alert.raisedAt });
-    if (alert.cleared) transitions.push({ ...alert, change: 'CLEARED', at: alert.cleared.time });
-  }
-  for (const alert of updated) if (alert.clearedAt) transitions.push({ ...alert, change: 'CLEARED', at: alert.clearedAt });
-  publishAlertTransitions(session, services, transitions);
+  publishAlertTransitions(session, services, await applyEvaluation(session, { raised, changed, states: nextStates }));
 }
 
 interface Target {

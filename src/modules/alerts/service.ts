@@ -15,6 +15,7 @@ import { findGroup, groupMemberKeys } from '../groups/membership.js';
 import { ensureTenant, requireTenant, requireWriter } from '../tenants/service.js';
 import { AlertNotOpenError } from './errors.js';
 import { publishAlertTransitions } from './publish.js';
+import { forgetOpenAlert } from './threshold-store.js';
 import { definitionAsInput, ruleDefinitionSchema, UPDATABLE_FIELDS } from './rules.js';
 import { acknowledgeAlertRow, alertState, clearAlertRow, deleteRule, insertRule, lockRule, updateRule, type AlertKey, type AlertRow, type RuleKey } from './store.js';
 
@@ -92,6 +93,7 @@ export async function acknowledgeAlert(session: TenantSession, services: Pick<Ap
 export async function clearAlert(session: TenantSession, services: Pick<AppServices, 'metrics'>, input: { alertId: string; note?: string | null }): Promise<AlertKey> {
   const key = alertKeyOf(session.scope, input.alertId);
   const note = parseInput(noteSchema, input.note, ['input', 'note']) ?? null;
+  await forgetOpenAlert(session, key);
   const row = await clearAlertRow(session, key, session.scope.actorId, note);
   if (row) return published(session, services, row, 'CLEARED');
   if ((await alertState(session, key)) === null) throw new NotFoundError('Alert', key.alertId);

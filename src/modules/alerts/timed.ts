@@ -19,7 +19,7 @@ const KINDS: readonly TimedKind[] = ['offline', 'twin_not_converged'];
 async function evaluateOnce(session: TenantSession, services: Pick<AppServices, 'metrics'>, now: Date, scope: TimedScope, limit: number): Promise<AlertTransition[]> {
   // Waits for another instance's run rather than skipping it, at most lock_timeout.
   await session.db.$executeRaw`SELECT set_config('lock_timeout', '5s', true)`;
-  await session.db.$queryRaw`SELECT pg_advisory_xact_lock(hashtext('pulse.alerts.timed-rules'))`;
+  await session.db.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('pulse.alerts.timed-rules'))`;
   const groups = [];
   for (const { tenantId, groupId } of await timedRuleGroups(session, scope)) groups.push(await findGroup(session, tenantId, groupId));
   const transitions: AlertTransition[] = [];

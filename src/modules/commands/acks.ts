@@ -42,8 +42,8 @@ function outcomeOf(row: AckRow): AckOutcome {
 /**
  * Applies acks in order and returns one outcome per ack. Within a batch only the first ack of a
  * command can apply; later ones repeat its outcome (`duplicate` when it applied). Every ack is
- * also a sign of life of its device (presence); one from an unknown or decommissioned device is
- * `unknownDevice`.
+ * also a sign of life of its device (presence); an ack of no known command from an unknown or
+ * decommissioned device is `unknownDevice`.
  */
 export async function recordAcks(session: TenantSession, services: AppServices, messages: readonly AckMessage[]): Promise<Array<AckOutcome | 'unknownDevice'>> {
   const metrics = services.metrics.commands;
@@ -55,9 +55,10 @@ export async function recordAcks(session: TenantSession, services: AppServices, 
   const presence = await touchDevices(session, messages.map((message) => ({ key: message.key, at: message.receivedAt })), 'DEVICE_MESSAGE');
   const counted = new Set<string>();
   return messages.map((message, index) => {
-    if (!presence[index]!.found) return 'unknownDevice';
     const id = idOf(message);
     const first = firstOutcomes.get(id)!;
+    // No such device (or a decommissioned one with no such command): refused as every message of an unknown device is.
+    if (first === 'unknown' && !presence[index]!.found) return 'unknownDevice';
     const outcome: AckOutcome = counted.has(id) && first === 'applied' ? 'duplicate' : first;
     counted.add(id);
     metrics.acks.inc({ outcome });

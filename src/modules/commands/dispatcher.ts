@@ -40,7 +40,7 @@ export interface CommandDispatcher {
 }
 
 /** The device message of a claimed command. */
-export function commandMessage(command: ClaimedCommand): CommandMessage {
+function commandMessage(command: ClaimedCommand): CommandMessage {
   return {
     commandId: command.command_id,
     commandType: command.command_type,
@@ -55,10 +55,10 @@ async function handOver(context: DispatchContext, command: ClaimedCommand): Prom
   const topic = deviceTopic(command.tenant_id, command.device_id, COMMAND_TOPIC, { commandId: command.command_id });
   const timeoutMs = context.services.config.commands.publishTimeoutMs;
   try {
-    // Resolves on the broker's PUBACK (see DeviceMessenger). While the broker is unreachable the
-    // platform messenger resolves at once (the message waits in the client's queue): see the
-    // module's README note in docs/device-protocol.md and the commands issue report.
-    await withTimeout(context.services.messenger.publish(topic, commandMessage(command), { qos: 1, retain: false }), timeoutMs, `publish of ${topic}`);
+    // Resolves only on the broker's PUBACK: while the service connection is down the messenger
+    // refuses at once (`whenDisconnected: 'reject'`) instead of queueing, so a command is never
+    // recorded SENT before the broker has it; the claim is released and the sweep re-publishes.
+    await withTimeout(context.services.messenger.publish(topic, commandMessage(command), { qos: 1, retain: false, whenDisconnected: 'reject' }), timeoutMs, `publish of ${topic}`);
     return 'accepted';
   } catch (error) {
     const outcome: Outcome = error instanceof TimeoutError ? 'timeout' : 'failed';
@@ -95,7 +95,7 @@ async function dispatchChunk(context: DispatchContext, keys: readonly DeviceKey[
 }
 
 /** Builds a dispatcher for one app (its runner, services and logger). */
-export function createCommandDispatcher(context: DispatchContext): CommandDispatcher {
+function createCommandDispatcher(context: DispatchContext): CommandDispatcher {
   const pending = new Map<string, DeviceKey>();
   let scheduled: Promise<void> | null = null;
 

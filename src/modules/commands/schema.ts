@@ -2,6 +2,7 @@ import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { Prisma } from '../../generated/prisma/client.js';
 import type { TenantScope } from '../../db/tenant-session.js';
 import { builder } from '../../graphql/builder.js';
+import { namedConnection } from '../../graphql/connections.js';
 import { parseDeviceKey } from '../../kernel/device-key.js';
 import { ValidationError } from '../../kernel/errors.js';
 import { isValidId } from '../../kernel/ids.js';
@@ -94,28 +95,8 @@ export const CommandRef = builder.prismaNode('DeviceCommand', {
   }),
 });
 
-/**
- * Every list of commands: Device.commands, Query.commands, CommandBatch.commands. Built here rather
- * than with graphql/connections.ts' namedConnection, whose totalCount expects the function that
- * prismaConnection provides; relatedConnection provides the count itself (or its promise).
- */
-export const CommandsConnection = builder.connectionObject(
-  {
-    type: CommandRef,
-    name: 'CommandsConnection',
-    fields: (t) => ({
-      totalCount: t.int({
-        description: 'All matching commands, not only this page',
-        extensions: { pothosPrismaTotalCount: true },
-        resolve: async (connection) => {
-          const count = (connection as { totalCount?: number | Promise<number> | (() => number | Promise<number>) }).totalCount;
-          return (await (typeof count === 'function' ? count() : count)) ?? 0;
-        },
-      }),
-    }),
-  },
-  { name: 'CommandsEdge' },
-);
+/** Every list of commands: Device.commands, Query.commands, CommandBatch.commands. */
+export const CommandsConnection = namedConnection(CommandRef, 'Commands');
 
 const statusWhere = (statuses: readonly CommandStatus[] | null | undefined): Prisma.DeviceCommandWhereInput =>
   statuses?.length ? { status: { in: statuses.map(toStored) } } : {};

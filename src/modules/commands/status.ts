@@ -19,7 +19,7 @@ export type StoredStatus = Lowercase<CommandStatus>;
 export const toStored = (status: CommandStatus): StoredStatus => status.toLowerCase() as StoredStatus;
 export const fromStored = (status: string): CommandStatus => status.toUpperCase() as CommandStatus;
 
-/** Statuses no transition leaves. */
+/** Statuses no transition leaves (the table below must agree: a unit test checks it). */
 export const TERMINAL_STATUSES: readonly StoredStatus[] = ['delivered', 'failed', 'expired', 'missed', 'cancelled'];
 
 export type TransitionName = 'send' | 'deliver' | 'fail' | 'expire' | 'miss' | 'cancel';

@@ -15,7 +15,7 @@ import { dispatcherFor } from './dispatcher.js';
 import { publishTransitions } from './transitions.js';
 
 /** Rows per expiry statement and devices per sweep page. */
-export const EXPIRY_BATCH = 1_000;
+const EXPIRY_BATCH = 1_000;
 const SWEEP_PAGE = 500;
 
 interface WorkContext {

@@ -26,6 +26,12 @@ builder.prismaObjectFields('Device', (t) => ({
   }),
 }));
 
+/**
+ * A time bound: a Date from the GraphQL DateTime scalar, or its ISO string when a dynamic group's
+ * stored filter (JSON) is read back.
+ */
+const instant = z.union([z.date(), z.iso.datetime({ offset: true }).transform((text) => new Date(text))]);
+
 const onState = (device: Prisma.Sql, condition: Prisma.Sql) =>
   Prisma.sql`EXISTS (SELECT 1 FROM device_state s WHERE s.tenant_id = ${device}.tenant_id AND s.device_id = ${device}.device_id AND ${condition})`;
 
@@ -45,7 +51,7 @@ export const presenceFilterTerms = [
   }),
   defineFilterTerm({
     field: 'lastSeenBefore',
-    schema: z.date().nullish(),
+    schema: instant.nullish(),
     input: (t) => t.field({ type: 'DateTime', description: 'Last heard from before this time, or never' }),
     sql: (before, { device }) =>
       Prisma.sql`NOT ${onState(device, Prisma.sql`s.last_seen_at >= ${before}::timestamptz`)}`,
@@ -53,7 +59,7 @@ export const presenceFilterTerms = [
   }),
   defineFilterTerm({
     field: 'lastSeenAfter',
-    schema: z.date().nullish(),
+    schema: instant.nullish(),
     input: (t) => t.field({ type: 'DateTime', description: 'Last heard from at or after this time' }),
     sql: (after, { device }) => onState(device, Prisma.sql`s.last_seen_at >= ${after}::timestamptz`),
     dependsOn: ['presence'],

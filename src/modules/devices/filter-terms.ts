@@ -40,19 +40,24 @@ const glob = z.string().min(1).max(128).refine((value) => /[^*?]/.test(value), '
 const columnLike = (column: 'device_id' | 'name', pattern: string) => (device: Prisma.Sql) =>
   Prisma.sql`${device}.${Prisma.raw(column)} LIKE ${pattern}`;
 
+/**
+ * Every term is TRUE or FALSE, never NULL: under `not` a NULL stays NULL, so a device without a
+ * site would match neither `siteId: x` nor `not: { siteId: x }`. Hence the IS NOT NULL guards
+ * on the one nullable column (they keep the plain comparison, so the index still serves it).
+ */
 export const deviceFilterTerms = [
   defineFilterTerm({
     field: 'siteId',
     schema: idSchema.nullish(),
     input: (t) => t.string({ description: 'The device is at this site' }),
-    sql: (siteId, { device }) => Prisma.sql`${device}.site_id = ${siteId}`,
+    sql: (siteId, { device }) => Prisma.sql`(${device}.site_id IS NOT NULL AND ${device}.site_id = ${siteId})`,
     dependsOn: ['registry'],
   }),
   defineFilterTerm({
     field: 'siteIds',
     schema: z.array(idSchema).min(1).max(100).nullish(),
     input: (t) => t.stringList({ description: 'The device is at one of these sites' }),
-    sql: (siteIds, { device }) => Prisma.sql`${device}.site_id = ANY(${siteIds}::text[])`,
+    sql: (siteIds, { device }) => Prisma.sql`(${device}.site_id IS NOT NULL AND ${device}.site_id = ANY(${siteIds}::text[]))`,
     dependsOn: ['registry'],
   }),
   defineFilterTerm({

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { idSchema } from '../../kernel/ids.js';
+import { checkJsonBounds } from '../../kernel/json.js';
 
 const name = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
 
@@ -22,9 +23,17 @@ const tagsSchema = z
     });
   });
 
-const metadataSchema = z
-  .record(z.string(), z.unknown())
-  .refine((value) => JSON.stringify(value).length <= 16_384, 'metadata must be at most 16 KiB of JSON');
+/**
+ * Free-form descriptive JSON, bounded like every JSON input and tighter: 16 KiB, 8 levels. Its
+ * structure is checked (iteratively) by `parseInput` before this schema copies it, so a
+ * `__proto__` key is refused there (FORBIDDEN_KEY), never dropped by the copy.
+ */
+export const METADATA_BOUNDS = { maxDepth: 8, maxBytes: 16_384 } as const;
+
+const metadataSchema = z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
+  const issue = checkJsonBounds(value, METADATA_BOUNDS);
+  if (issue) ctx.addIssue({ code: 'custom', path: issue.path, message: `metadata ${issue.message}`, params: { code: issue.code } });
+});
 
 export const registerDeviceSchema = z.object({
   deviceId: idSchema,

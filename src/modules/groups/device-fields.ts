@@ -1,4 +1,4 @@
-import { Prisma } from '../../generated/prisma/client.js';
+import type { Prisma } from '../../generated/prisma/client.js';
 import { builder } from '../../graphql/builder.js';
 import { batchLoad } from '../../graphql/batch-load.js';
 import { groupMembershipSql, type GroupRecord } from './membership.js';

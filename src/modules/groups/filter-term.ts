@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { defineFilterTerm } from '../../graphql/device-filter-terms.js';
 import { ValidationError } from '../../kernel/errors.js';
 import { idSchema } from '../../kernel/ids.js';

@@ -13,7 +13,7 @@ import { publishMembership } from './service.js';
 import { applyDeviceSnapshot, dynamicGroupsWatching, groupsMatchingDevice } from './store.js';
 
 /** Re-evaluates the dynamic groups of the device's tenant that watch `aspects`, in the tenant's scope. */
-async function reevaluate({ runner }: ReactionContext, tenantId: string, deviceId: string, aspects: readonly DeviceAspect[]): Promise<void> {
+async function reevaluate({ runner }: ReactionContext, tenantId: string, deviceId: string, aspects: readonly DeviceAspect[] | 'all'): Promise<void> {
   const scope: TenantScope = { tenantId, role: 'iot_service', actorId: 'group-membership' };
   await runner.run(scope, async (session) => {
     const groups = (await dynamicGroupsWatching(session, tenantId, aspects)) as GroupRecord[];
@@ -36,9 +36,9 @@ export const membershipReactions = [
   defineReaction({
     name: 'groups: device changed',
     event: 'deviceChanged',
-    // A new or decommissioned device can enter or leave any group; an update, by name, site or tags.
-    react: (event, context) =>
-      reevaluate(context, event.tenantId, event.deviceId, event.change === 'UPDATED' ? ['registry', 'tags', 'groups'] : ['registry', 'tags', 'presence', 'connection', 'twin', 'groups']),
+    // A new or decommissioned device can enter or leave any group, even one whose filter looks at
+    // no aspect at all (`{}`, or only deviceIdPrefix / deviceIdPattern); an update, by name, site or tags.
+    react: (event, context) => reevaluate(context, event.tenantId, event.deviceId, event.change === 'UPDATED' ? ['registry', 'tags', 'groups'] : 'all'),
   }),
   defineReaction({
     name: 'groups: presence changed',

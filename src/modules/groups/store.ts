@@ -135,10 +135,10 @@ export async function applyDeviceSnapshot(
     SELECT group_id, 'LEFT' FROM left_group`;
 }
 
-/** The dynamic groups of a tenant whose filters look at any of `aspects`. */
-export async function dynamicGroupsWatching(session: TenantSession, tenantId: string, aspects: readonly string[]) {
+/** The dynamic groups of a tenant whose filters look at any of `aspects` ('all': every one of them). */
+export async function dynamicGroupsWatching(session: TenantSession, tenantId: string, aspects: readonly string[] | 'all') {
   return session.db.deviceGroup.findMany({
-    where: { tenantId, groupType: 'dynamic', filterAspects: { hasSome: [...aspects] } },
+    where: { tenantId, groupType: 'dynamic', ...(aspects !== 'all' && { filterAspects: { hasSome: [...aspects] } }) },
     select: { tenantId: true, groupId: true, groupType: true, queryFilter: true },
     orderBy: { groupId: 'asc' },
   });

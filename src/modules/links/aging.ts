@@ -9,7 +9,7 @@ import type { SessionRunner, TenantSession } from '../../db/tenant-session.js';
 import { defineReaction } from '../../events/reactions.js';
 import { serviceScope } from '../../kernel/scope.js';
 import { defineWorker } from '../../workers.js';
-import { writeLinkChanges, type LinkChange } from './link-writes.js';
+import { storedLinkColumns, storedMetrics, storedRefs, writeLinkChanges, type LinkChange, type StoredLinkColumns } from './link-writes.js';
 import type { LinksMetrics } from './metrics.js';
 import { inMaintenanceSql } from './poll-store.js';
 import { stepLink, type LinkState, type LinkThresholds } from './state-machine.js';
@@ -28,7 +28,7 @@ export interface AgingScope {
   limit?: number;
 }
 
-type CandidateRow = SettingsColumns & {
+type CandidateRow = SettingsColumns & StoredLinkColumns & {
   id: string;
   tenant_id: string;
   ap_device_id: string;
@@ -62,7 +62,7 @@ export async function ageLinks(
   const limit = scope.limit ?? AGING_BATCH;
   const rows = await session.db.$queryRaw<CandidateRow[]>`
     SELECT l.id, l.tenant_id, l.ap_device_id, l.ap_interface_name, l.cpe_mac, l.state, l.missed_polls, l.good_polls,
-           l.state_changed_at, l.last_seen_at, p.last_received_at,
+           l.state_changed_at, l.last_seen_at, ${storedLinkColumns('l')}, p.last_received_at,
            COALESCE(st.status, 'OFFLINE') = 'OFFLINE' AS ap_offline,
            COALESCE(p.last_received_at <= ${now}::timestamptz - ${secondsSql('s.ap_silent_after_seconds', defaults.apSilentAfterSeconds)}, false) AS ap_silent,
            (${inMaintenanceSql(Prisma.sql`l.tenant_id`, Prisma.sql`l.ap_device_id`, now)}
@@ -93,6 +93,8 @@ export async function ageLinks(
       status: step.status,
       transitions: step.transitions,
       pollId: null,
+      metrics: storedMetrics(row),
+      refs: storedRefs(row),
       details: (transition) => ({
         lastSeenAt: row.last_seen_at.toISOString(),
         missedPolls: row.missed_polls,

@@ -27,6 +27,42 @@ export interface LinkRefs {
   cpeInterfaceId: string | null;
 }
 
+/** A link's stored figures and references, as statements that read links select them (`l.*` columns). */
+export interface StoredLinkColumns {
+  ap_interface_id: string | null;
+  cpe_device_id: string | null;
+  cpe_interface_id: string | null;
+  signal_dbm: number | null;
+  snr_db: number | null;
+  noise_dbm: number | null;
+  tx_rate: number | null;
+  rx_rate: number | null;
+  ccq: number | null;
+  uptime_s: bigint | null;
+}
+
+/** The link columns {@link storedMetrics} and {@link storedRefs} read, for a `wireless_links` aliased `alias`. */
+export function storedLinkColumns(alias: string): Prisma.Sql {
+  const columns = ['ap_interface_id', 'cpe_device_id', 'cpe_interface_id', 'signal_dbm', 'snr_db', 'noise_dbm', 'tx_rate', 'rx_rate', 'ccq', 'uptime_s'];
+  return Prisma.raw(columns.map((column) => `${alias}.${column}`).join(', '));
+}
+
+export function storedMetrics(row: StoredLinkColumns): StationMetrics {
+  return {
+    signalDbm: row.signal_dbm,
+    snrDb: row.snr_db,
+    noiseDbm: row.noise_dbm,
+    txRateMbps: row.tx_rate,
+    rxRateMbps: row.rx_rate,
+    ccq: row.ccq,
+    uptimeS: row.uptime_s === null ? null : Number(row.uptime_s),
+  };
+}
+
+export function storedRefs(row: StoredLinkColumns): LinkRefs {
+  return { apInterfaceId: row.ap_interface_id, cpeDeviceId: row.cpe_device_id, cpeInterfaceId: row.cpe_interface_id };
+}
+
 export interface LinkKey {
   tenantId: string;
   apDeviceId: string;
@@ -40,12 +76,12 @@ export interface LinkChange {
   linkId: string | null;
   status: LinkStatus;
   transitions: LinkTransition[];
-  /** The poll this change comes from (kept on the link and its events). */
+  /** The poll this change comes from (kept on the link and its events); null keeps the link's. */
   pollId: number | null;
-  /** Omitted: the link keeps its last reported figures (a missed poll, a worker tick). */
-  metrics?: StationMetrics;
-  /** Omitted: the link keeps its references. Required for a new link. */
-  refs?: LinkRefs;
+  /** The figures to store: a sighting's, or the link's current ones (a missed poll, a worker tick). */
+  metrics: StationMetrics;
+  /** The references to store: resolved at a sighting, or the link's current ones. */
+  refs: LinkRefs;
   /** For a new link: when it was first seen (defaults to its lastSeenAt). */
   firstSeenAt?: Date;
   /** Stored with each of this change's events: the figures and counters that caused them. */
@@ -72,8 +108,10 @@ const iso = (date: Date) => date.toISOString();
 
 /**
  * Writes `changes` and appends their transitions; queues `wirelessLinkStateChanged` (after
- * commit) for every transition not suppressed by a maintenance window. New links that meanwhile
- * exist (created by a concurrent MAC resolution) are left alone, with their events.
+ * commit) for every transition not suppressed by a maintenance window. One upsert on the link key
+ * for new and existing links alike: each row is an index probe, never a join the planner could
+ * get wrong. Existing links are locked by the caller; a new link that meanwhile exists (created by
+ * a concurrent MAC resolution, so with another id) is left alone, with its events.
  */
 export async function writeLinkChanges(session: TenantSession, changes: readonly LinkChange[], metrics?: LinksMetrics): Promise<LinkEventRow[]> {
   if (changes.length === 0) return [];
@@ -81,55 +119,37 @@ export async function writeLinkChanges(session: TenantSession, changes: readonly
   const events = changes.flatMap((change) => change.transitions.map((transition) => ({ change, transition })));
   const ev = <T>(pick: (event: (typeof events)[number]) => T) => events.map(pick);
   const rows = await session.db.$queryRaw<LinkEventRow[]>(Prisma.sql`
-    WITH input AS (
-      SELECT * FROM unnest(
+    WITH written AS (
+      INSERT INTO wireless_links AS l (id, tenant_id, ap_device_id, ap_interface_name, ap_interface_id, cpe_mac, cpe_device_id, cpe_interface_id,
+        state, missed_polls, good_polls, state_changed_at, first_seen_at, last_seen_at, last_poll_id,
+        signal_dbm, snr_db, noise_dbm, tx_rate, rx_rate, ccq, uptime_s)
+      SELECT COALESCE(i.link_id, gen_random_uuid()), i.tenant_id, i.ap_device_id, i.ap_interface_name, i.ap_interface_id, i.cpe_mac,
+        i.cpe_device_id, i.cpe_interface_id, i.state, i.missed_polls, i.good_polls, i.state_changed_at, i.first_seen_at, i.last_seen_at,
+        i.last_poll_id, i.signal_dbm, i.snr_db, i.noise_dbm, i.tx_rate, i.rx_rate, i.ccq, i.uptime_s
+      FROM unnest(
         ${col((c) => c.linkId)}::uuid[], ${col((c) => c.key.tenantId)}::text[], ${col((c) => c.key.apDeviceId)}::text[],
         ${col((c) => c.key.apInterfaceName)}::text[], ${col((c) => c.key.cpeMac)}::text[],
-        ${col((c) => c.refs !== undefined)}::boolean[], ${col((c) => c.refs?.apInterfaceId ?? null)}::uuid[],
-        ${col((c) => c.refs?.cpeDeviceId ?? null)}::text[], ${col((c) => c.refs?.cpeInterfaceId ?? null)}::uuid[],
+        ${col((c) => c.refs.apInterfaceId)}::uuid[], ${col((c) => c.refs.cpeDeviceId)}::text[], ${col((c) => c.refs.cpeInterfaceId)}::uuid[],
         ${col((c) => c.status.state)}::text[], ${col((c) => c.status.missedPolls)}::int[], ${col((c) => c.status.goodPolls)}::int[],
         ${col((c) => iso(c.status.stateSince))}::text[]::timestamptz[], ${col((c) => iso(c.status.lastSeenAt))}::text[]::timestamptz[],
         ${col((c) => iso(c.firstSeenAt ?? c.status.lastSeenAt))}::text[]::timestamptz[],
         ${col((c) => (c.pollId === null ? null : String(c.pollId)))}::bigint[],
-        ${col((c) => c.metrics !== undefined)}::boolean[],
-        ${col((c) => c.metrics?.signalDbm ?? null)}::float8[], ${col((c) => c.metrics?.snrDb ?? null)}::float8[],
-        ${col((c) => c.metrics?.noiseDbm ?? null)}::float8[], ${col((c) => c.metrics?.txRateMbps ?? null)}::float8[],
-        ${col((c) => c.metrics?.rxRateMbps ?? null)}::float8[], ${col((c) => c.metrics?.ccq ?? null)}::float8[],
-        ${col((c) => (c.metrics?.uptimeS == null ? null : String(c.metrics.uptimeS)))}::bigint[]
-      ) AS i(link_id, tenant_id, ap_device_id, ap_interface_name, cpe_mac, has_refs, ap_interface_id, cpe_device_id, cpe_interface_id,
+        ${col((c) => c.metrics.signalDbm)}::float8[], ${col((c) => c.metrics.snrDb)}::float8[], ${col((c) => c.metrics.noiseDbm)}::float8[],
+        ${col((c) => c.metrics.txRateMbps)}::float8[], ${col((c) => c.metrics.rxRateMbps)}::float8[], ${col((c) => c.metrics.ccq)}::float8[],
+        ${col((c) => (c.metrics.uptimeS === null ? null : String(c.metrics.uptimeS)))}::bigint[]
+      ) AS i(link_id, tenant_id, ap_device_id, ap_interface_name, cpe_mac, ap_interface_id, cpe_device_id, cpe_interface_id,
              state, missed_polls, good_polls, state_changed_at, last_seen_at, first_seen_at, last_poll_id,
-             has_metrics, signal_dbm, snr_db, noise_dbm, tx_rate, rx_rate, ccq, uptime_s)
-    ),
-    updated AS (
-      UPDATE wireless_links l SET
-        state = i.state, missed_polls = i.missed_polls, good_polls = i.good_polls, state_changed_at = i.state_changed_at,
-        last_seen_at = GREATEST(l.last_seen_at, i.last_seen_at), last_poll_id = COALESCE(i.last_poll_id, l.last_poll_id),
-        ap_interface_id = CASE WHEN i.has_refs THEN i.ap_interface_id ELSE l.ap_interface_id END,
-        cpe_device_id = CASE WHEN i.has_refs THEN i.cpe_device_id ELSE l.cpe_device_id END,
-        cpe_interface_id = CASE WHEN i.has_refs THEN i.cpe_interface_id ELSE l.cpe_interface_id END,
-        signal_dbm = CASE WHEN i.has_metrics THEN i.signal_dbm ELSE l.signal_dbm END,
-        snr_db = CASE WHEN i.has_metrics THEN i.snr_db ELSE l.snr_db END,
-        noise_dbm = CASE WHEN i.has_metrics THEN i.noise_dbm ELSE l.noise_dbm END,
-        tx_rate = CASE WHEN i.has_metrics THEN i.tx_rate ELSE l.tx_rate END,
-        rx_rate = CASE WHEN i.has_metrics THEN i.rx_rate ELSE l.rx_rate END,
-        ccq = CASE WHEN i.has_metrics THEN i.ccq ELSE l.ccq END,
-        uptime_s = CASE WHEN i.has_metrics THEN i.uptime_s ELSE l.uptime_s END
-      FROM input i
-      WHERE i.link_id IS NOT NULL AND l.tenant_id = i.tenant_id AND l.id = i.link_id
+             signal_dbm, snr_db, noise_dbm, tx_rate, rx_rate, ccq, uptime_s)
+      ON CONFLICT (tenant_id, ap_device_id, ap_interface_name, cpe_mac) DO UPDATE SET
+        state = EXCLUDED.state, missed_polls = EXCLUDED.missed_polls, good_polls = EXCLUDED.good_polls,
+        state_changed_at = EXCLUDED.state_changed_at, last_seen_at = GREATEST(l.last_seen_at, EXCLUDED.last_seen_at),
+        last_poll_id = COALESCE(EXCLUDED.last_poll_id, l.last_poll_id),
+        ap_interface_id = EXCLUDED.ap_interface_id, cpe_device_id = EXCLUDED.cpe_device_id, cpe_interface_id = EXCLUDED.cpe_interface_id,
+        signal_dbm = EXCLUDED.signal_dbm, snr_db = EXCLUDED.snr_db, noise_dbm = EXCLUDED.noise_dbm, tx_rate = EXCLUDED.tx_rate,
+        rx_rate = EXCLUDED.rx_rate, ccq = EXCLUDED.ccq, uptime_s = EXCLUDED.uptime_s
+      WHERE l.id = EXCLUDED.id
       RETURNING l.id, l.tenant_id, l.ap_device_id, l.ap_interface_name, l.cpe_device_id, l.cpe_mac
     ),
-    inserted AS (
-      INSERT INTO wireless_links (tenant_id, ap_device_id, ap_interface_name, ap_interface_id, cpe_mac, cpe_device_id, cpe_interface_id,
-        state, missed_polls, good_polls, state_changed_at, first_seen_at, last_seen_at, last_poll_id,
-        signal_dbm, snr_db, noise_dbm, tx_rate, rx_rate, ccq, uptime_s)
-      SELECT tenant_id, ap_device_id, ap_interface_name, ap_interface_id, cpe_mac, cpe_device_id, cpe_interface_id,
-        state, missed_polls, good_polls, state_changed_at, first_seen_at, last_seen_at, last_poll_id,
-        signal_dbm, snr_db, noise_dbm, tx_rate, rx_rate, ccq, uptime_s
-      FROM input WHERE link_id IS NULL
-      ON CONFLICT (tenant_id, ap_device_id, ap_interface_name, cpe_mac) DO NOTHING
-      RETURNING id, tenant_id, ap_device_id, ap_interface_name, cpe_device_id, cpe_mac
-    ),
-    written AS (SELECT * FROM updated UNION ALL SELECT * FROM inserted),
     logged AS (
       INSERT INTO wireless_link_events (tenant_id, link_id, from_state, to_state, reason, details, suppressed, poll_id, occurred_at)
       SELECT w.tenant_id, w.id, e.from_state, e.to_state, e.reason, e.details, e.suppressed, e.poll_id, e.occurred_at

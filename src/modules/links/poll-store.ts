@@ -6,7 +6,7 @@
 import { Prisma } from '../../generated/prisma/client.js';
 import type { TenantSession } from '../../db/tenant-session.js';
 import type { DeviceKey } from '../../kernel/device-key.js';
-import type { StationMetrics } from './link-writes.js';
+import { storedLinkColumns, type StationMetrics, type StoredLinkColumns } from './link-writes.js';
 import type { LinkState } from './state-machine.js';
 import { SETTINGS_COLUMNS, type SettingsColumns } from './thresholds.js';
 
@@ -67,8 +67,11 @@ export async function advancePollCursor(session: TenantSession, ap: DeviceKey, p
   };
 }
 
-/** A listed MAC, or a link of the radio the poll did not list, with what it resolves to. */
-export interface PollLinkRow {
+/**
+ * A listed MAC, or a link of the radio the poll did not list, with what it resolves to. The link's
+ * stored columns are null when there is no link.
+ */
+export interface PollLinkRow extends StoredLinkColumns {
   mac: string;
   listed: boolean;
   /** The active device with an interface of this MAC in the AP's tenant (never another tenant's). */
@@ -97,7 +100,7 @@ export async function readPollLinks(session: TenantSession, ap: DeviceKey, inter
       WHERE i.tenant_id = ${ap.tenantId} AND i.mac_address = ANY(${macs}::text[])
     ),
     links AS (
-      SELECT l.id, l.cpe_mac, l.cpe_device_id, l.state, l.missed_polls, l.good_polls, l.state_changed_at, l.last_seen_at
+      SELECT l.id, l.cpe_mac, l.state, l.missed_polls, l.good_polls, l.state_changed_at, l.last_seen_at, ${storedLinkColumns('l')}
       FROM wireless_links l
       WHERE l.tenant_id = ${ap.tenantId} AND l.ap_device_id = ${ap.deviceId} AND l.ap_interface_name = ${interfaceName}
       ORDER BY l.id
@@ -105,7 +108,7 @@ export async function readPollLinks(session: TenantSession, ap: DeviceKey, inter
     )
     SELECT COALESCE(s.mac, k.cpe_mac) AS mac, s.mac IS NOT NULL AS listed,
            r.device_id AS resolved_device_id, r.interface_id AS resolved_interface_id,
-           k.id AS link_id, k.state, k.missed_polls, k.good_polls, k.state_changed_at, k.last_seen_at,
+           k.id AS link_id, k.state, k.missed_polls, k.good_polls, k.state_changed_at, k.last_seen_at, ${storedLinkColumns('k')},
            ${inMaintenanceSql(Prisma.sql`${ap.tenantId}`, Prisma.sql`COALESCE(r.device_id, k.cpe_device_id)`, at)} AS cpe_in_maintenance
     FROM listed s
     FULL JOIN links k ON k.cpe_mac = s.mac
@@ -119,7 +122,7 @@ export interface UnresolvedStation {
 
 /**
  * Keeps the stations no interface resolves as the radio's registrations (one row per MAC, the
- * latest sighting), and drops the registrations of MACs that are links now.
+ * latest sighting), and drops the registrations of `linkedMacs` (MACs that are links now).
  */
 export async function writeRegistrations(
   session: TenantSession,

@@ -1,13 +1,14 @@
 /**
  * One poll of one AP radio: discovery, refresh and the state machine for every link of the radio,
  * unresolved stations kept. A constant number of statements however many stations it lists:
- * presence touch, cursor, links read, links + events write, registrations write.
+ * presence touch, cursor, links read, links + events write, and the registrations write when
+ * there are unresolved stations or new links.
  */
 import type { TenantSession } from '../../db/tenant-session.js';
 import type { DeviceKey } from '../../kernel/device-key.js';
 import type { AppServices } from '../../services.js';
 import { touchDevice } from '../connectivity/touch.js';
-import { writeLinkChanges, type LinkChange, type StationMetrics } from './link-writes.js';
+import { storedMetrics, storedRefs, writeLinkChanges, type LinkChange, type StationMetrics } from './link-writes.js';
 import type { WirelessRegistrationsPayload, WirelessStation } from './payloads.js';
 import { advancePollCursor, readPollLinks, writeRegistrations, type PollLinkRow, type UnresolvedStation } from './poll-store.js';
 import { signalQuality, stepLink, type LinkObservation, type LinkStatus, type LinkThresholds, type LinkTransition } from './state-machine.js';
@@ -100,6 +101,8 @@ export async function applyRegistrationPoll(
   const changes: LinkChange[] = [];
   const unresolved: UnresolvedStation[] = [];
   const linkedMacs: string[] = [];
+  /** MACs that became links in this poll: an unresolved registration of theirs may be left over. */
+  const newLinkMacs: string[] = [];
   let ignored = 0;
   for (const row of rows) {
     const current = statusOf(row);
@@ -122,13 +125,15 @@ export async function applyRegistrationPoll(
       : { kind: 'missed', at: receivedAt };
     const step = stepLink(current, observation, { thresholds, inMaintenance: cursor.apInMaintenance || row.cpe_in_maintenance });
     if (station) linkedMacs.push(row.mac);
+    if (station && current === null) newLinkMacs.push(row.mac);
     changes.push({
       key: { tenantId: ap.tenantId, apDeviceId: ap.deviceId, apInterfaceName: poll.interface, cpeMac: row.mac },
       linkId: row.link_id,
       status: step.status,
       transitions: step.transitions,
       pollId: poll.pollId,
-      metrics: stationMetrics,
+      // A missed poll keeps the link's last figures and references.
+      metrics: stationMetrics ?? storedMetrics(row),
       // Refreshed on every sighting: interfaces come and go between polls.
       refs: station
         ? {
@@ -136,13 +141,17 @@ export async function applyRegistrationPoll(
             cpeDeviceId: resolvesToAp ? null : row.resolved_device_id,
             cpeInterfaceId: resolvesToAp ? null : row.resolved_interface_id,
           }
-        : undefined,
+        : storedRefs(row),
       details: pollDetails(thresholds, poll, step.status, stationMetrics),
     });
   }
 
   await writeLinkChanges(session, changes, metrics);
-  if (stations.length > 0) await writeRegistrations(session, ap, { interfaceName: poll.interface, pollId: poll.pollId, receivedAt }, unresolved, linkedMacs);
+  // A station that resolves has no registration, except one kept by a poll that raced the
+  // interface's registration: only MACs new as links can have one.
+  if (unresolved.length > 0 || newLinkMacs.length > 0) {
+    await writeRegistrations(session, ap, { interfaceName: poll.interface, pollId: poll.pollId, receivedAt }, unresolved, newLinkMacs);
+  }
   // Counted once committed: a batch that rolls back and is retried must not count twice.
   session.afterCommit(async () => {
     metrics.polls.inc({ outcome: 'applied' });

@@ -1,6 +1,7 @@
 /**
- * Applying telemetry messages: one bridge batch is one presence touch, one multi-row INSERT of
- * samples, one latest-values upsert and one threshold evaluation, all in the batch's transaction.
+ * Applying telemetry messages: one bridge batch is one presence touch, one statement storing the
+ * samples (multi-row INSERT) and moving the latest values, and one threshold evaluation, all in
+ * the batch's transaction.
  * Idempotent: a redelivered message inserts nothing and so evaluates nothing.
  */
 import type { TenantSession } from '../../db/tenant-session.js';
@@ -9,7 +10,7 @@ import type { AppServices } from '../../services.js';
 import { evaluateThresholdRules, type MetricSample } from '../alerts/evaluate.js';
 import { touchDevices } from '../connectivity/touch.js';
 import { numericValue, sampleKey, samplesOf, timestampRejection, type Sample } from './samples.js';
-import { insertSamples, upsertLatest } from './store.js';
+import { storeSamples } from './store.js';
 
 /** Applies telemetry messages in order; one outcome per message. */
 export async function ingestTelemetry(session: TenantSession, services: AppServices, messages: readonly InboundMessage<'telemetry'>[]): Promise<IngestOutcome[]> {
@@ -32,8 +33,7 @@ export async function ingestTelemetry(session: TenantSession, services: AppServi
     else samplesByMessage.set(index, samplesOf({ tenantId: message.tenantId, deviceId: message.deviceId }, message.payload, message.receivedAt));
   });
 
-  const inserted = await insertSamples(session, [...samplesByMessage.values()].flat());
-  await upsertLatest(session, inserted);
+  const inserted = await storeSamples(session, [...samplesByMessage.values()].flat());
   await evaluateThresholdRules(session, services, inserted.flatMap(toMetricSample));
   services.metrics.telemetry.samples.inc(inserted.length);
 

@@ -1,7 +1,8 @@
 import { builder } from '../../graphql/builder.js';
 import { ValidationError } from '../../kernel/errors.js';
 import { valueOf } from './samples.js';
-import { deviceTelemetryHistory, groupTelemetry, setTelemetryRetention, telemetryRetention, type TelemetryBucket, type TelemetryRetention } from './service.js';
+import { batchLoad } from '../../graphql/batch-load.js';
+import { devicesTelemetryHistory, groupTelemetry, parseHistoryRequest, setTelemetryRetention, telemetryRetention, type TelemetryBucket, type TelemetryRetention } from './service.js';
 
 export const TelemetryValueType = builder.enumType('TelemetryValueType', {
   values: { NUMBER: {}, BOOLEAN: {}, STRING: {} } as const,
@@ -79,7 +80,13 @@ builder.prismaObjectField('Device', 'telemetryHistory', (t) =>
       bucket: t.arg.string({ required: true, description: 'An interval: "30 seconds", "1 minute", "15 minutes", "1 hour", "1 day"' }),
       aggregate: t.arg({ type: TelemetryAggregate, required: true }),
     },
-    resolve: (device, args, ctx) => deviceTelemetryHistory(ctx.session, { tenantId: device.tenantId, deviceId: device.deviceId }, args),
+    // Batched: a page of devices asking the same history is one statement, not one per device.
+    resolve: async (device, args, ctx) => {
+      const request = parseHistoryRequest(args);
+      const batch = `telemetryHistory|${device.tenantId}|${JSON.stringify(request)}`;
+      const buckets = await batchLoad(ctx, batch, device.deviceId, (deviceIds) => devicesTelemetryHistory(ctx.session, device.tenantId, deviceIds, request));
+      return buckets ?? [];
+    },
   }),
 );
 

@@ -4,13 +4,12 @@
  */
 import { z } from 'zod';
 import type { TenantSession } from '../../db/tenant-session.js';
-import type { DeviceKey } from '../../kernel/device-key.js';
 import { parseInput } from '../../kernel/validation.js';
 import { findGroup, groupMembershipSql } from '../groups/membership.js';
 import { ensureTenant, requireTenant, requireWriter } from '../tenants/service.js';
 import { MAX_RETENTION_DAYS } from './config.js';
-import { historyRequestSchema } from './history.js';
-import { deviceHistory, membersHistory, ownRetentionDays, writeRetentionDays, type BucketRow } from './store.js';
+import { historyRequestSchema, type HistoryRequest } from './history.js';
+import { devicesHistory, membersHistory, ownRetentionDays, writeRetentionDays, type BucketRow } from './store.js';
 
 export interface TelemetryBucket {
   startAt: Date;
@@ -23,20 +22,30 @@ function toBuckets(rows: readonly BucketRow[], bucketSeconds: number): Telemetry
   return rows.map((row) => ({ startAt: row.bucket, endAt: new Date(row.bucket.getTime() + bucketSeconds * 1000), value: row.value, count: row.count }));
 }
 
+/** A validated history request (its bucket in seconds); a ValidationError at the field's arguments otherwise. */
+export function parseHistoryRequest(rawRequest: unknown): HistoryRequest {
+  return parseInput(historyRequestSchema, rawRequest, []);
+}
+
 /**
- * One device's metric over [from, to) in buckets of `bucket` (aligned to the epoch, UTC), each
- * the chosen aggregate, computed in SQL. Buckets without samples are left out.
+ * Devices' metric over [from, to) in buckets of `bucket` (aligned to the epoch, UTC), each the
+ * chosen aggregate, computed in SQL for all of `deviceIds` at once. Buckets without samples are
+ * left out.
  */
-export async function deviceTelemetryHistory(session: TenantSession, key: DeviceKey, rawRequest: unknown): Promise<TelemetryBucket[]> {
-  const request = parseInput(historyRequestSchema, rawRequest, []);
-  const rows = await deviceHistory(session, { ...request, ...key });
-  return toBuckets(rows, request.bucketSeconds);
+export async function devicesTelemetryHistory(
+  session: TenantSession,
+  tenantId: string,
+  deviceIds: readonly string[],
+  request: HistoryRequest,
+): Promise<Map<string, TelemetryBucket[]>> {
+  const rows = await devicesHistory(session, { ...request, tenantId }, deviceIds);
+  return new Map([...rows].map(([deviceId, buckets]) => [deviceId, toBuckets(buckets, request.bucketSeconds)]));
 }
 
 /** The same across the current members of a group (static or dynamic): one aggregate per bucket over all their samples. */
 export async function groupTelemetry(session: TenantSession, groupId: string, rawRequest: unknown): Promise<TelemetryBucket[]> {
   const tenantId = requireTenant(session.scope);
-  const request = parseInput(historyRequestSchema, rawRequest, []);
+  const request = parseHistoryRequest(rawRequest);
   const group = await findGroup(session, tenantId, groupId);
   const rows = await membersHistory(session, { ...request, tenantId }, await groupMembershipSql(session, group));
   return toBuckets(rows, request.bucketSeconds);

@@ -11,23 +11,37 @@ import { sampleKey, valueColumns, type Sample } from './samples.js';
 type StoredKey = { tenant_id: string; device_id: string; metric: string; time: Date };
 
 /**
- * Appends samples in one multi-row INSERT. A sample already stored (same device, metric and
+ * Appends samples and moves the latest values forward, in one statement: a multi-row INSERT, and
+ * an upsert of each (device, metric)'s newest inserted sample into `telemetry_latest` (a late,
+ * older sample leaves the latest as it is). A sample already stored (same device, metric and
  * time: a redelivery, or a second instance applying the same message) is skipped. Returns the
  * samples actually inserted. Rows go in key order, so two transactions inserting overlapping
  * sets wait for each other instead of deadlocking.
  */
-export async function insertSamples(session: TenantSession, samples: readonly Sample[]): Promise<Sample[]> {
+export async function storeSamples(session: TenantSession, samples: readonly Sample[]): Promise<Sample[]> {
   if (samples.length === 0) return [];
   const sorted = [...samples].sort(compareSamples);
   const values = sorted.map((sample) => valueColumns(sample.value));
   const rows = await session.db.$queryRaw<StoredKey[]>`
-    INSERT INTO telemetry (tenant_id, device_id, metric, time, value_num, value_bool, value_text)
-    SELECT * FROM unnest(
-      ${sorted.map((s) => s.tenantId)}::text[], ${sorted.map((s) => s.deviceId)}::text[], ${sorted.map((s) => s.metric)}::text[],
-      ${sorted.map((s) => s.time.toISOString())}::text[]::timestamptz[],
-      ${values.map((v) => v.num)}::float8[], ${values.map((v) => v.bool)}::boolean[], ${values.map((v) => v.text)}::text[])
-    ON CONFLICT DO NOTHING
-    RETURNING tenant_id, device_id, metric, time`;
+    WITH inserted AS (
+      INSERT INTO telemetry (tenant_id, device_id, metric, time, value_num, value_bool, value_text)
+      SELECT * FROM unnest(
+        ${sorted.map((s) => s.tenantId)}::text[], ${sorted.map((s) => s.deviceId)}::text[], ${sorted.map((s) => s.metric)}::text[],
+        ${sorted.map((s) => s.time.toISOString())}::text[]::timestamptz[],
+        ${values.map((v) => v.num)}::float8[], ${values.map((v) => v.bool)}::boolean[], ${values.map((v) => v.text)}::text[])
+      ON CONFLICT DO NOTHING
+      RETURNING tenant_id, device_id, metric, time, value_num, value_bool, value_text
+    ),
+    latest AS (
+      INSERT INTO telemetry_latest AS l (tenant_id, device_id, metric, time, value_num, value_bool, value_text)
+      SELECT DISTINCT ON (tenant_id, device_id, metric) tenant_id, device_id, metric, time, value_num, value_bool, value_text
+      FROM inserted ORDER BY tenant_id, device_id, metric, time DESC
+      ON CONFLICT (tenant_id, device_id, metric) DO UPDATE
+        SET time = EXCLUDED.time, value_num = EXCLUDED.value_num, value_bool = EXCLUDED.value_bool,
+            value_text = EXCLUDED.value_text, updated_at = now()
+        WHERE l.time < EXCLUDED.time
+    )
+    SELECT tenant_id, device_id, metric, time FROM inserted`;
   const inserted = new Set(rows.map((row) => sampleKey({ tenantId: row.tenant_id, deviceId: row.device_id, metric: row.metric, time: row.time })));
   return sorted.filter((sample) => inserted.delete(sampleKey(sample)));
 }
@@ -40,32 +54,6 @@ function compareSamples(a: Sample, b: Sample): number {
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/**
- * Moves each (device, metric)'s latest value forward to the newest of `samples`, in one upsert; a
- * sample older than the stored latest (late, out of order) leaves it as it is.
- */
-export async function upsertLatest(session: TenantSession, samples: readonly Sample[]): Promise<void> {
-  const newest = new Map<string, Sample>();
-  for (const sample of samples) {
-    const key = `${sample.tenantId}/${sample.deviceId}/${sample.metric}`;
-    const current = newest.get(key);
-    if (!current || current.time < sample.time) newest.set(key, sample);
-  }
-  if (newest.size === 0) return;
-  const rows = [...newest.values()].sort(compareSamples);
-  const values = rows.map((sample) => valueColumns(sample.value));
-  await session.db.$executeRaw`
-    INSERT INTO telemetry_latest AS l (tenant_id, device_id, metric, time, value_num, value_bool, value_text)
-    SELECT * FROM unnest(
-      ${rows.map((s) => s.tenantId)}::text[], ${rows.map((s) => s.deviceId)}::text[], ${rows.map((s) => s.metric)}::text[],
-      ${rows.map((s) => s.time.toISOString())}::text[]::timestamptz[],
-      ${values.map((v) => v.num)}::float8[], ${values.map((v) => v.bool)}::boolean[], ${values.map((v) => v.text)}::text[])
-    ON CONFLICT (tenant_id, device_id, metric) DO UPDATE
-      SET time = EXCLUDED.time, value_num = EXCLUDED.value_num, value_bool = EXCLUDED.value_bool,
-          value_text = EXCLUDED.value_text, updated_at = now()
-      WHERE l.time < EXCLUDED.time`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -108,23 +96,30 @@ export interface BucketRow {
  * Buckets aligned to the Unix epoch (UTC): `date_bin(bucket, time, epoch)`. Only buckets with
  * samples are returned. Text samples count for COUNT only; booleans are 1/0.
  */
-function historySql(query: HistoryQuery, source: Prisma.Sql, where: Prisma.Sql): Prisma.Sql {
+function historySql(query: HistoryQuery, source: Prisma.Sql, where: Prisma.Sql, groupBy?: Prisma.Sql): Prisma.Sql {
   const numericOnly = query.aggregate === 'count' ? Prisma.empty : Prisma.sql`AND (t.value_num IS NOT NULL OR t.value_bool IS NOT NULL)`;
+  const key = groupBy ? Prisma.sql`${groupBy} AS device_id,` : Prisma.empty;
   return Prisma.sql`
-    SELECT date_bin(make_interval(secs => ${query.bucketSeconds}::float8), time, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS bucket,
+    SELECT ${groupBy ? Prisma.sql`device_id,` : Prisma.empty}
+           date_bin(make_interval(secs => ${query.bucketSeconds}::float8), time, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS bucket,
            ${AGGREGATES[query.aggregate]}::float8 AS value, count(*)::int AS count
     FROM (
-      SELECT t.time, COALESCE(t.value_num, t.value_bool::int::float8) AS v
+      SELECT ${key} t.time, COALESCE(t.value_num, t.value_bool::int::float8) AS v
       FROM ${source}
       WHERE t.tenant_id = ${query.tenantId} AND t.metric = ${query.metric}
         AND t.time >= ${query.from}::timestamptz AND t.time < ${query.to}::timestamptz ${numericOnly} AND ${where}
     ) s
-    GROUP BY 1 ORDER BY 1`;
+    GROUP BY ${groupBy ? Prisma.sql`device_id, ` : Prisma.empty}bucket ORDER BY ${groupBy ? Prisma.sql`device_id, ` : Prisma.empty}bucket`;
 }
 
-/** One device's metric in buckets. */
-export function deviceHistory(session: TenantSession, query: HistoryQuery & { deviceId: string }): Promise<BucketRow[]> {
-  return session.db.$queryRaw<BucketRow[]>(historySql(query, Prisma.sql`telemetry t`, Prisma.sql`t.device_id = ${query.deviceId}`));
+/** Devices' metric in buckets, for several devices of one tenant in one statement (a page of devices). */
+export async function devicesHistory(session: TenantSession, query: HistoryQuery, deviceIds: readonly string[]): Promise<Map<string, BucketRow[]>> {
+  const rows = await session.db.$queryRaw<Array<BucketRow & { device_id: string }>>(
+    historySql(query, Prisma.sql`telemetry t`, Prisma.sql`t.device_id = ANY(${[...deviceIds]}::text[])`, Prisma.sql`t.device_id`),
+  );
+  const byDevice = new Map<string, BucketRow[]>(deviceIds.map((deviceId) => [deviceId, []]));
+  for (const { device_id, ...row } of rows) byDevice.get(device_id)?.push(row);
+  return byDevice;
 }
 
 /** A metric across the devices matched by `membership` (a condition on `device_registry d`), in buckets. */

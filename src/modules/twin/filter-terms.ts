@@ -67,7 +67,9 @@ function nestedAt(segments: string[], value: unknown): unknown {
 
 function valueCondition(column: 'desired_state' | 'reported_state', filter: ValueFilter, device: Prisma.Sql): Prisma.Sql {
   const segments = parsePath(filter.path)!;
-  const at = Prisma.sql`s.${Prisma.raw(column)} #> ${segments}::text[]`;
+  // `->` with a text key, one level at a time: NULL on an array, where `#>` would index it with a
+  // numeric key, yet twin paths never reach into arrays (they are leaves, as in the delta).
+  const at = Prisma.sql`(s.${Prisma.raw(column)}${Prisma.join(segments.map((key) => Prisma.sql` -> ${key}::text`), '')})`;
   const onState = (condition: Prisma.Sql) =>
     Prisma.sql`EXISTS (SELECT 1 FROM device_state s WHERE s.tenant_id = ${device}.tenant_id AND s.device_id = ${device}.device_id AND ${condition})`;
   const json = JSON.stringify(filter.value ?? null);

@@ -19,6 +19,7 @@ export const twinReportedTopic = defineInboundTopic({
       // The codec validated it as a JSON object; the twin limits are checked on the stored result.
       state: message.payload.state as JsonObject,
       mode: message.payload.mode,
+      seq: message.payload.seq,
     });
     if (outcome.status === 'rejected') return rejected(outcome.reason);
     // Any message from a device is a sign of life: presence measures silence, not heartbeats only.

@@ -19,6 +19,7 @@ import { applyMergePatch, diffToMergePatch, mergePatchPaths } from './merge-patc
 import { updateMetadata } from './metadata.js';
 import { conflictingPaths, ROOT_PATH } from './paths.js';
 import {
+  advanceReportedSeq,
   appendTwinHistory,
   desiredHistoryBetween,
   readTwin,
@@ -167,15 +168,20 @@ function publishTwinChanged(session: TenantSession, key: DeviceKey, direction: '
   });
 }
 
-/** A device's report: a merge patch onto its reported document, or a whole replacement. */
-export type ReportedState = { state: JsonObject; mode: TwinWriteMode };
+/**
+ * A device's report: a merge patch onto its reported document, or a whole replacement, and the
+ * device's sequence number for it (`seq`, increasing per device) when it sends one.
+ */
+export type ReportedState = { state: JsonObject; mode: TwinWriteMode; seq?: number };
 
 /**
- * Applies a device's reported state. Idempotent: the row is locked first (reports of one device
- * from several ingest instances apply one after the other), and a report that leaves the
- * document unchanged, such as a redelivery, is a `duplicate` that writes nothing and keeps
- * `reportedVersion`. An unknown or decommissioned device, or a document over a limit, is
- * `rejected` with the reason and nothing stored changes.
+ * Applies a device's reported state, once and in order. The row is locked first (reports of one
+ * device from several ingest instances apply one after the other). A report with a `seq` not above
+ * the highest applied (`reported_seq`) is a `duplicate`: a QoS 1 redelivery (after a broker
+ * restart, the broker may replay reports applied long ago) or a report overtaken by a newer one;
+ * it writes nothing and keeps `reportedVersion`. A report that leaves the document unchanged is a
+ * `duplicate` too (its seq still advances). An unknown or decommissioned device, or a document
+ * over a limit, is `rejected` with the reason and nothing stored changes.
  */
 export async function recordReportedTwin(
   session: TenantSession,
@@ -185,13 +191,17 @@ export async function recordReportedTwin(
 ): Promise<IngestOutcome> {
   const row = await readTwin(session, key, { lock: true });
   if (!row || row.decommissioned) return { status: 'rejected', reason: 'UNKNOWN_DEVICE' };
+  if (report.seq !== undefined && row.reportedSeq !== null && report.seq <= row.reportedSeq) return { status: 'duplicate' };
   const merge = report.mode === 'merge';
   const document = merge ? (applyMergePatch(row.reported, report.state) as JsonObject) : cloneJson(report.state);
   const issues = checkTwinDocument(document, services.config.twin, 'reported');
   if (issues.length > 0) return { status: 'rejected', reason: issues[0]!.code };
-  if (jsonEqual(document, row.reported)) return { status: 'duplicate' };
+  if (jsonEqual(document, row.reported)) {
+    if (report.seq !== undefined) await advanceReportedSeq(session, key, report.seq);
+    return { status: 'duplicate' };
+  }
   const metadata = updateMetadata(row.reportedMetadata, row.reported, document, row.now, merge ? mergePatchPaths(report.state, row.reported) : []);
-  const write = await updateTwinIfVersion(session, 'reported', key, row.reportedVersion, document, metadata);
+  const write = await updateTwinIfVersion(session, 'reported', key, row.reportedVersion, document, metadata, report.seq);
   if (!write) throw new Error(`reported version of ${key.deviceId} moved under a row lock`);
   const patch = merge ? report.state : (diffToMergePatch(row.reported, document) ?? document);
   await appendTwinHistory(session, key, { direction: 'reported', version: write.version, patch, document, mode: report.mode, actor: { type: 'device', id: key.deviceId } });

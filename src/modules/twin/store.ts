@@ -22,6 +22,8 @@ export type TwinRow = {
   reported: JsonObject;
   reportedVersion: number;
   reportedMetadata: JsonValue;
+  /** The highest report `seq` applied, `null` before the device sent one (docs/device-protocol.md). */
+  reportedSeq: number | null;
   status: DeviceStatus;
   decommissioned: boolean;
   now: Date;
@@ -46,6 +48,7 @@ export async function readTwin(session: TenantSession, key: DeviceKey, options: 
   const rows = await session.db.$queryRaw<Array<Omit<TwinRow, 'desired' | 'reported'> & { desired: unknown; reported: unknown }>>`
     SELECT s.desired_state AS "desired", s.desired_version AS "desiredVersion", s.desired_metadata AS "desiredMetadata",
            s.reported_state AS "reported", s.reported_version AS "reportedVersion", s.reported_metadata AS "reportedMetadata",
+           s.reported_seq::float8 AS "reportedSeq",
            s.status, d.decommissioned_at IS NOT NULL AS "decommissioned", now() AS "now"
     FROM device_state s
     JOIN device_registry d ON d.tenant_id = s.tenant_id AND d.device_id = s.device_id
@@ -85,15 +88,28 @@ export async function updateTwinIfVersion(
   baseVersion: number,
   document: JsonObject,
   metadata: JsonValue,
+  /** A reported write's `seq`, stored with it (reports only). */
+  reportedSeq?: number,
 ): Promise<TwinWrite | null> {
   const side = SIDE_COLUMNS[direction];
+  const seq = direction === 'reported' && reportedSeq !== undefined ? Prisma.sql`, reported_seq = ${reportedSeq}` : Prisma.empty;
   const rows = await session.db.$queryRaw<ReturnedTwin[]>`
     UPDATE device_state
     SET ${side.state} = ${JSON.stringify(document)}::jsonb, ${side.metadata} = ${JSON.stringify(metadata)}::jsonb,
-        ${side.version} = ${side.version} + 1, ${side.updatedAt} = now(), shadow_updated_at = now()
+        ${side.version} = ${side.version} + 1, ${side.updatedAt} = now(), shadow_updated_at = now()${seq}
     WHERE tenant_id = ${key.tenantId} AND device_id = ${key.deviceId} AND ${side.version} = ${baseVersion}
     ${RETURNING_TWIN}, ${side.updatedAt} AS "updatedAt"`;
   return toWrite(rows[0], direction);
+}
+
+/**
+ * Records `seq` as the device's latest report when it is above the stored one, for a report that
+ * changed nothing: an older report redelivered after it must still count as superseded.
+ */
+export async function advanceReportedSeq(session: TenantSession, key: DeviceKey, seq: number): Promise<void> {
+  await session.db.$executeRaw`
+    UPDATE device_state SET reported_seq = ${seq}
+    WHERE tenant_id = ${key.tenantId} AND device_id = ${key.deviceId} AND (reported_seq IS NULL OR reported_seq < ${seq})`;
 }
 
 /** One accepted write, as `device_twin_history` records it. */

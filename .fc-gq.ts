@@ -1,0 +1,13 @@
+import { createServer } from 'node:http';
+import { createGraphiQLPage } from './src/http/graphiql.js';
+const t = performance.now();
+const page = createGraphiQLPage({ endpoint: '/graphql', token: 'abc.def' });
+const server = createServer((req, res) => { if (!page.serve(req, res)) { res.writeHead(404); res.end(); } }).listen(0);
+await new Promise((r) => server.once('listening', r));
+const port = (server.address() as { port: number }).port;
+const r = await fetch(`http://127.0.0.1:${port}/graphql?query=x`, { headers: { accept: 'text/html' } });
+const text = await r.text();
+console.log(r.status, r.headers.get('content-encoding'), text.length, ((performance.now() - t) / 1000).toFixed(2), 's', text.includes('PulseGraphiQL.render('), text.includes('abc.def'), `rss=${(process.memoryUsage().rss / 1048576).toFixed(0)}MB`);
+await new Promise((r) => setTimeout(r, 1000));
+console.log(`rss after=${(process.memoryUsage().rss / 1048576).toFixed(0)}MB`);
+server.close();

@@ -1,0 +1,17 @@
+import { createServer } from 'node:http';
+import { execFileSync } from 'node:child_process';
+const mb = () => `${(process.memoryUsage().rss / 1048576).toFixed(0)}MB`;
+console.log('start', mb());
+const { createGraphiQLPage } = await import('./src/http/graphiql.js');
+const page = createGraphiQLPage({ endpoint: '/graphql', token: process.argv[2] === 'eager' ? 'abc' : undefined });
+const server = createServer((req, res) => { if (!page.serve(req, res)) { res.writeHead(404); res.end(); } }).listen(0);
+await new Promise((r) => server.once('listening', r));
+const port = (server.address() as { port: number }).port;
+await new Promise((r) => setTimeout(r, 100));
+const out = await new Promise<string>((resolve) => { import('node:child_process').then(({ exec }) => exec(`curl -s -o /dev/null -w '%{http_code} %{size_download} %{time_total}' -H 'accept: text/html' -H 'accept-encoding: gzip' http://127.0.0.1:${port}/graphql`, (_e, stdout) => resolve(stdout))); });
+console.log('served', out, mb());
+await new Promise((r) => setTimeout(r, 2000));
+globalThis.gc?.();
+console.log('later', mb());
+server.close();
+void execFileSync;

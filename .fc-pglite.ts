@@ -1,0 +1,12 @@
+import { PGlite } from '@electric-sql/pglite';
+const mode = process.argv[2];
+const base = (PGlite as unknown as { defaultStartParams: string[] }).defaultStartParams;
+const rss = () => `rss=${(process.memoryUsage().rss / 1048576).toFixed(0)}MB ext=${(process.memoryUsage().external / 1048576).toFixed(0)}MB`;
+console.log('before', rss());
+const t = performance.now();
+const db = await PGlite.create('/tmp/fc-base', mode === 'small' ? { startParams: [...base, '-c', 'shared_buffers=16MB', '-c', 'work_mem=2MB', '-c', 'temp_buffers=1MB', '-c', 'wal_buffers=1MB', '-c', 'max_connections=10'] } : {});
+console.log('open', ((performance.now() - t) / 1000).toFixed(2), rss());
+for (const table of ['device_registry', 'device_state', 'telemetry_samples', 'device_commands']) await db.query(`SELECT count(*) FROM ${table}`).catch((e) => console.log(String(e)));
+console.log('queried', rss());
+await db.query('SHOW shared_buffers').then((r) => console.log(r.rows));
+await db.close();
