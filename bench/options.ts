@@ -8,7 +8,7 @@ function int(name: string, fallback: number): number {
   return value;
 }
 
-export const SUITES = ['reads', 'writes', 'fanout', 'mqtt', 'commands', 'telemetry', 'links'] as const;
+export const SUITES = ['reads', 'writes', 'fanout', 'mqtt', 'commands', 'telemetry', 'links', 'login-flood', 'groups'] as const;
 export type Suite = (typeof SUITES)[number];
 
 export interface BenchOptions {

@@ -17,7 +17,9 @@ import { runCommands } from './commands.js';
 import type { BenchContext } from './context.js';
 import { runFanout } from './fanout.js';
 import { runGraphQLReads } from './graphql-reads.js';
+import { runGroups } from './groups.js';
 import { runLinks } from './links.js';
+import { runLoginFlood } from './login-flood.js';
 import { startChild, type BenchChild } from './lib/child.js';
 import { graphqlClient, introspect } from './lib/graphql.js';
 import { startBroker } from './lib/mosquitto.js';
@@ -63,6 +65,8 @@ const suites: Record<Suite, (ctx: BenchContext) => Promise<Row[]>> = {
   commands: runCommands,
   telemetry: runTelemetry,
   links: runLinks,
+  'login-flood': runLoginFlood,
+  groups: runGroups,
 };
 
 async function main(): Promise<void> {

@@ -289,6 +289,39 @@ describe('group-scoped device subscriptions', () => {
     expect(await connectivity(byStatic)).toBe('out OFFLINE');
   });
 
+  test('a scoped subscription follows its dynamic group: a changed filter applies from the next event, a deleted group ends it', async ({ tenant }) => {
+    await keepPresence(app, tenant.token);
+    await registerDevice(app, tenant.token, { deviceId: 'edge-1', tags: [{ key: 'role', value: 'edge' }] });
+    await registerDevice(app, tenant.token, { deviceId: 'core-1', tags: [{ key: 'role', value: 'core' }] });
+    const groupId = await createDynamicGroup(app, tenant.token, 'role', { tags: [{ key: 'role', value: 'edge' }] });
+    const [scoped, all] = await listen<{ deviceConnectivityChanged: { deviceId: string; status: string } }>(
+      tenant.token, tenant.tenantId, 'deviceConnectivityChanged', CONNECTIVITY, [{ groupId }, {}],
+    );
+    const connectivity = async (subscription: typeof scoped) => {
+      const event = (await within(subscription!.next(), 'connectivity event')).deviceConnectivityChanged;
+      return `${event.deviceId} ${event.status}`;
+    };
+    const edge = await device(tenant.tenantId, 'edge-1');
+    const core = await device(tenant.tenantId, 'core-1');
+    await edge.online();
+    expect(await connectivity(scoped)).toBe('edge-1 ONLINE');
+
+    await expectResult(app, tenant.token, `mutation($input: UpdateDeviceGroupInput!) { updateDeviceGroup(input: $input) { __typename } }`, { groupId, queryFilter: { tags: [{ key: 'role', value: 'core' }] } }, 'UpdateDeviceGroupPayload');
+    await edge.offline();
+    await core.online();
+    expect(await connectivity(scoped)).toBe('core-1 ONLINE');
+
+    // A deleted dynamic group ends the subscription with NotFound at its next event.
+    await expectResult(app, tenant.token, `mutation($input: DeleteDeviceGroupInput!) { deleteDeviceGroup(input: $input) { __typename } }`, { groupId }, 'DeleteDeviceGroupPayload');
+    await core.offline();
+    const ended = await within(scoped!.next(), 'the end of the subscription').then(
+      (event) => `an event: ${JSON.stringify(event)}`,
+      (error: unknown) => JSON.stringify(error),
+    );
+    expect(ended).toMatch(/NOT_FOUND/);
+    for (const expected of ['edge-1 ONLINE', 'edge-1 OFFLINE', 'core-1 ONLINE', 'core-1 OFFLINE']) expect(await connectivity(all)).toBe(expected);
+  });
+
   test('a group of another tenant cannot scope a subscription, and no event crosses tenants', async ({ tenant, otherTenant }) => {
     await registerDevices(app, tenant.token, ['mine']);
     await registerDevices(app, otherTenant.token, ['mine', 'theirs']);

@@ -8,6 +8,7 @@ import {
   DEVICE_IDS,
   expectResult,
   GROUP_MEMBERS,
+  groupMembers,
   ok,
   REMOVE_MEMBERS,
   registerDevice,
@@ -121,5 +122,15 @@ describe('pagination under concurrent changes', () => {
     const stayed = ids.filter((id, index) => index % 2 === 0 && !removed.has(id));
     expect(stayed.filter((id) => !seen.includes(id))).toEqual([]);
     expect([...seen].sort()).toEqual(seen);
+
+    // Backwards: the last page, then the one before it.
+    type Back = { deviceGroup: { members: { pageInfo: { hasPreviousPage: boolean; startCursor: string }; edges: Array<{ node: { deviceId: string } }> } } };
+    const BACK = `query($groupId: String!, $before: String) { deviceGroup(groupId: $groupId) { members(last: 3, before: $before) { pageInfo { hasPreviousPage startCursor } edges { node { deviceId } } } } }`;
+    const current = (await groupMembers(app, tenant.token, groupId)).ids;
+    const last = (await ok<Back>(app, tenant.token, BACK, { groupId })).deviceGroup.members;
+    expect(last.edges.map((edge) => edge.node.deviceId)).toEqual(current.slice(-3));
+    expect(last.pageInfo.hasPreviousPage).toBe(true);
+    const before = (await ok<Back>(app, tenant.token, BACK, { groupId, before: last.pageInfo.startCursor })).deviceGroup.members;
+    expect(before.edges.map((edge) => edge.node.deviceId)).toEqual(current.slice(-6, -3));
   });
 });

@@ -84,5 +84,5 @@ describe('statement count of a group page', () => {
     expect(page.data?.deviceGroup).toMatchObject({ memberCount: 2_000, members: { totalCount: 2_000, pageInfo: { hasNextPage: true } } });
     expect(page.data!.deviceGroup.members.edges.map((edge) => edge.node.deviceId)).toEqual(big.slice(0, 50));
     expect(page.data!.deviceGroup.members.edges[0]!.node).toMatchObject({ status: 'ONLINE', tags: [tag] });
-  });
+  }, 120_000);
 });

@@ -51,6 +51,8 @@ describe('static groups', () => {
     expect(cleared.group).toMatchObject({ name: 'Rack A', description: null });
     expect((await ok<{ updateDeviceGroup: GroupResult }>(app, tenant.token, UPDATE_GROUP, { input: { groupId, name: 'Rack 2' } })).updateDeviceGroup.__typename).toBe('AlreadyExists');
     expect((await ok<{ updateDeviceGroup: GroupResult }>(app, tenant.token, UPDATE_GROUP, { input: { groupId: 'nope', name: 'x' } })).updateDeviceGroup.__typename).toBe('NotFound');
+    // An update that changes nothing is still an answer, not an error.
+    expect((await ok<{ updateDeviceGroup: GroupResult }>(app, tenant.token, UPDATE_GROUP, { input: { groupId } })).updateDeviceGroup.__typename).toBe('UpdateDeviceGroupPayload');
 
     // Paged list, by type.
     await createDynamicGroup(app, tenant.token, 'Everything', {});

@@ -6,8 +6,12 @@ import {
   createSite,
   createStaticGroup,
   expectResult,
+  FLEET,
+  groupMembers,
   keepPresence,
   listIds,
+  ok,
+  PREVIEW,
   RECORD_USAGE,
   registerDevice,
   setDeviceStateDirectly,
@@ -151,5 +155,42 @@ describe('DeviceFilter terms', () => {
       if (JSON.stringify(found) !== JSON.stringify(sorted(expected))) failures.push(`${JSON.stringify(filter)}: got ${JSON.stringify(found)}, expected ${JSON.stringify(sorted(expected))}`);
     }
     expect(failures).toEqual([]);
+
+    // A group's members narrowed by a filter.
+    expect((await groupMembers(app, tenant.token, groupId, { status: ['ONLINE'] })).ids).toEqual(['pump_01']);
+    expect((await groupMembers(app, tenant.token, groupId, { not: { siteId: 'north' } })).ids).toEqual([]);
+
+    // fleetSummary over two dimensions, and the value of a named tag; null is "no value".
+    type Summary = { fleetSummary: { total: number; buckets: Array<{ count: number; values: Array<{ dimension: string; value: string | null }> }> } };
+    const buckets = async (variables: Record<string, unknown>) => {
+      const summary = (await ok<Summary>(app, tenant.token, FLEET, variables)).fleetSummary;
+      expect(summary.total).toBe(summary.buckets.reduce((sum, bucket) => sum + bucket.count, 0));
+      return Object.fromEntries(summary.buckets.map((bucket) => [bucket.values.map((value) => `${value.dimension}=${value.value}`).join(' '), bucket.count]));
+    };
+    expect(await buckets({ groupBy: ['SITE', 'STATUS'] })).toEqual({
+      'SITE=north STATUS=ONLINE': 1,
+      'SITE=north STATUS=STALE': 1,
+      'SITE=south STATUS=ONLINE': 1,
+      'SITE=null STATUS=OFFLINE': 1,
+    });
+    expect(await buckets({ groupBy: ['TAG'], tagKey: 'env', filter: { not: { status: ['STALE'] } } })).toEqual({ 'TAG=prod': 2, 'TAG=null': 1 });
+    expect(await buckets({ groupBy: ['CARRIER', 'SIM_STATUS', 'SYNC_STATUS'] })).toEqual({
+      'CARRIER=Hologram SIM_STATUS=ACTIVE SYNC_STATUS=IN_SYNC': 1,
+      'CARRIER=null SIM_STATUS=ACTIVE SYNC_STATUS=STALE': 1,
+      'CARRIER=1NCE SIM_STATUS=SUSPENDED SYNC_STATUS=PENDING': 1,
+      'CARRIER=null SIM_STATUS=null SYNC_STATUS=IN_SYNC': 1,
+    });
+    expect(await buckets({ groupBy: ['CONNECTION_TYPE', 'NETWORK_STATUS'], filter: { groupId } })).toEqual({
+      'CONNECTION_TYPE=CELLULAR NETWORK_STATUS=CONNECTED': 1,
+      'CONNECTION_TYPE=WIFI NETWORK_STATUS=DISCONNECTED': 1,
+    });
+
+    // previewDynamicGroup: the count of all, the first `first` (0 to 100) in deviceId order.
+    type Preview = { previewDynamicGroup: { memberCount: number; members: Array<{ deviceId: string }> } };
+    for (const [first, expected] of [[2, ['pump-02', 'pump_01']], [0, []], [-5, []], [1_000, ['pump-02', 'pump_01', 'valve.1', 'valve.2']]] as const) {
+      const preview = (await ok<Preview>(app, tenant.token, PREVIEW, { filter: {}, first })).previewDynamicGroup;
+      expect(preview.memberCount).toBe(4);
+      expect(preview.members.map((device) => device.deviceId).sort()).toEqual([...expected].sort());
+    }
   });
 });

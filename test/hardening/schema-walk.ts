@@ -30,7 +30,7 @@ export interface WalkValues {
 const FIELD_BUDGET = 800;
 const MAX_NESTING = 5;
 
-function literal(value: unknown): string {
+export function literal(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(literal).join(', ')}]`;
   if (value !== null && typeof value === 'object') {
@@ -41,7 +41,7 @@ function literal(value: unknown): string {
 }
 
 /** A value of `type` for an argument or input field named `name` (required ones only recurse). */
-function valueFor(name: string, type: GraphQLInputType, values: WalkValues): unknown {
+export function valueFor(name: string, type: GraphQLInputType, values: WalkValues): unknown {
   if (name in values.byName) return values.byName[name];
   if (isNonNullType(type)) return valueFor(name, type.ofType, values);
   if (isListType(type)) return [valueFor(name, type.ofType, values)];

@@ -91,4 +91,37 @@ describe('statements per poll', () => {
     // set_config; the page's IDs; the rows with every selected relation; the total count.
     expect(few).toBe(4);
   });
+
+  test('Device.wirelessLinks on a page of devices: one statement for every device’s page, one for the rows', async ({ tenant }) => {
+    await prepareTenant(app, tenant.token);
+    const aps = [await startAccessPoint(app, tenant, 'ap-1'), await startAccessPoint(app, tenant, 'ap-2'), await startAccessPoint(app, tenant, 'ap-3')];
+    await registerDevice(app, tenant.token, 'cpe-1');
+    const macs = Array.from({ length: 6 }, () => uniqueMac());
+    for (const [index, mac] of macs.entries()) await registerInterface(app, tenant.token, { deviceId: 'cpe-1', name: `if${index}`, macAddress: mac });
+    // ap-1 sees 1 station, ap-2 sees 2, ap-3 sees 3; cpe-1 is the CPE of all 6 links.
+    for (const [index, ap] of aps.entries()) await poll(app, ap, macs.slice(0, index + 1).map(good));
+    const PAGE = /* GraphQL */ `
+      query($first: Int) {
+        devices(first: $first) { edges { node { deviceId wirelessLinks(first: 2) { totalCount pageInfo { hasNextPage } edges { node { cpeMac ap { deviceId } } } } } } }
+      }`;
+    type Page = { devices: { edges: Array<{ node: { deviceId: string; wirelessLinks: { totalCount: number; pageInfo: { hasNextPage: boolean }; edges: unknown[] } } }> } };
+    const run = async (first: number) => {
+      await app.pulse.app.reactions.idle();
+      recording = [];
+      const result = await app.gql<Page>(tenant.token, PAGE, { first });
+      const seen = recording.filter((sql) => !/^\s*(BEGIN|COMMIT|ROLLBACK)/i.test(sql));
+      recording = null;
+      expect(result.errors).toBeUndefined();
+      return { statements: seen.length, devices: result.data!.devices.edges.map((edge) => edge.node) };
+    };
+    const two = await run(2);
+    const all = await run(4);
+    expect(all.statements).toBe(two.statements);
+    expect(all.devices.map((device) => [device.deviceId, device.wirelessLinks.totalCount, device.wirelessLinks.edges.length, device.wirelessLinks.pageInfo.hasNextPage])).toEqual([
+      ['ap-1', 1, 1, false],
+      ['ap-2', 2, 2, false],
+      ['ap-3', 3, 2, true],
+      ['cpe-1', 6, 2, true],
+    ]);
+  });
 });

@@ -106,33 +106,36 @@ export async function refreshGroupSnapshot(session: TenantSession, key: GroupKey
 }
 
 /**
- * Moves one device's snapshot rows to `memberOf` (the groups among `evaluated` it matches now).
- * INSERT … ON CONFLICT and DELETE … RETURNING: when two evaluations of one device race, each
- * change is reported by exactly one of them.
+ * Moves the snapshot rows of the `deviceIds` (for the `evaluated` groups) to `memberships`, the
+ * (device, group) pairs that match now, in one statement. INSERT … ON CONFLICT and DELETE …
+ * RETURNING: when two evaluations of one device race, each change is reported by exactly one.
  */
-export async function applyDeviceSnapshot(
+export async function applyDevicesSnapshot(
   session: TenantSession,
   tenantId: string,
-  deviceId: string,
+  deviceIds: readonly string[],
   evaluated: readonly string[],
-  memberOf: readonly string[],
+  memberships: ReadonlyArray<{ device_id: string; group_id: string }>,
 ) {
-  return session.db.$queryRaw<Array<{ group_id: string; change: 'JOINED' | 'LEFT' }>>`
-    WITH joined AS (
+  return session.db.$queryRaw<Array<{ device_id: string; group_id: string; change: 'JOINED' | 'LEFT' }>>`
+    WITH now_members AS (
+      SELECT * FROM unnest(${memberships.map((row) => row.device_id)}::text[], ${memberships.map((row) => row.group_id)}::text[]) AS m(device_id, group_id)
+    ),
+    joined AS (
       INSERT INTO device_group_dynamic_members (tenant_id, group_id, device_id)
-      SELECT ${tenantId}, g, ${deviceId} FROM unnest(${memberOf as string[]}::text[]) AS g
+      SELECT ${tenantId}, group_id, device_id FROM now_members
       ON CONFLICT DO NOTHING
-      RETURNING group_id
+      RETURNING device_id, group_id
     ),
     left_group AS (
       DELETE FROM device_group_dynamic_members s
-      WHERE s.tenant_id = ${tenantId} AND s.device_id = ${deviceId}
-        AND s.group_id = ANY(${evaluated as string[]}::text[]) AND NOT (s.group_id = ANY(${memberOf as string[]}::text[]))
-      RETURNING s.group_id
+      WHERE s.tenant_id = ${tenantId} AND s.device_id = ANY(${deviceIds as string[]}::text[]) AND s.group_id = ANY(${evaluated as string[]}::text[])
+        AND NOT EXISTS (SELECT 1 FROM now_members n WHERE n.device_id = s.device_id AND n.group_id = s.group_id)
+      RETURNING s.device_id, s.group_id
     )
-    SELECT group_id, 'JOINED' AS change FROM joined
+    SELECT device_id, group_id, 'JOINED' AS change FROM joined
     UNION ALL
-    SELECT group_id, 'LEFT' FROM left_group`;
+    SELECT device_id, group_id, 'LEFT' FROM left_group`;
 }
 
 /** The dynamic groups of a tenant whose filters look at any of `aspects` ('all': every one of them). */
@@ -144,14 +147,13 @@ export async function dynamicGroupsWatching(session: TenantSession, tenantId: st
   });
 }
 
-/** Which of `conditions` (group ID → membership SQL over `d`) one device satisfies: one statement. */
-export async function groupsMatchingDevice(session: TenantSession, tenantId: string, deviceId: string, conditions: ReadonlyMap<string, Prisma.Sql>) {
-  if (conditions.size === 0) return [];
+/** Which of `conditions` (group ID → membership SQL over `d`) each of `deviceIds` satisfies: one statement. */
+export async function groupsMatchingDevices(session: TenantSession, tenantId: string, deviceIds: readonly string[], conditions: ReadonlyMap<string, Prisma.Sql>) {
+  if (conditions.size === 0 || deviceIds.length === 0) return [];
   const cases = [...conditions].map(([groupId, condition]) => Prisma.sql`CASE WHEN ${condition} THEN ${groupId}::text END`);
-  const rows = await session.db.$queryRaw<Array<{ group_id: string }>>`
-    SELECT g AS group_id FROM device_registry d CROSS JOIN LATERAL unnest(ARRAY[${Prisma.join(cases)}]) AS g
-    WHERE d.tenant_id = ${tenantId} AND d.device_id = ${deviceId} AND g IS NOT NULL`;
-  return rows.map((row) => row.group_id);
+  return session.db.$queryRaw<Array<{ device_id: string; group_id: string }>>`
+    SELECT d.device_id, g AS group_id FROM device_registry d CROSS JOIN LATERAL unnest(ARRAY[${Prisma.join(cases)}]) AS g
+    WHERE d.tenant_id = ${tenantId} AND d.device_id = ANY(${deviceIds as string[]}::text[]) AND g IS NOT NULL`;
 }
 
 /** For a page of devices: each device's groups, static and dynamic, in one statement. */

@@ -18,7 +18,13 @@ function memberForEvent(ctx: GraphQLContext, group: GroupRecord, event: { device
   if (!checks) sharedChecks.set(event, (checks = new Map()));
   let check = checks.get(group.groupId);
   if (!check) {
-    check = isGroupMember(ctx.session, group, event.deviceId);
+    // A dynamic group's filter is read again for each event (shared too), so a filter changed
+    // after the subscription started applies from the next event, and a deleted group ends the
+    // subscription with NotFound. A static group's member rows are live already.
+    check =
+      group.groupType === 'static'
+        ? isGroupMember(ctx.session, group, event.deviceId)
+        : findGroup(ctx.session, group.tenantId, group.groupId).then((current) => isGroupMember(ctx.session, current, event.deviceId));
     checks.set(group.groupId, check);
   }
   return check;
@@ -27,7 +33,7 @@ function memberForEvent(ctx: GraphQLContext, group: GroupRecord, event: { device
 /**
  * The event filter of a subscription scoped to a static or dynamic group: the group is looked up
  * when the subscription starts (NotFound then), and each event passes when its device is a member
- * at that moment (a dynamic group's filter evaluated in SQL).
+ * at that moment (a dynamic group's current filter evaluated in SQL).
  */
 export async function groupScope(ctx: GraphQLContext, groupId: string | null | undefined): Promise<(event: { deviceId: string }) => Promise<boolean>> {
   if (!groupId) return async () => true;

@@ -50,12 +50,6 @@ export async function linkListCondition(session: TenantSession, scope: TenantSco
   return terms.length ? Prisma.join(terms, ' AND ') : Prisma.sql`TRUE`;
 }
 
-/** Links of one device, as AP or CPE, optionally in some states. */
-export function deviceLinksCondition(key: { tenantId: string; deviceId: string }, states: readonly LinkState[] | null | undefined): Prisma.Sql {
-  const terms = [Prisma.sql`l.tenant_id = ${key.tenantId}`, Prisma.sql`(l.ap_device_id = ${key.deviceId} OR l.cpe_device_id = ${key.deviceId})`];
-  if (states?.length) terms.push(Prisma.sql`l.state = ANY(${[...states]}::text[])`);
-  return Prisma.join(terms, ' AND ');
-}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -86,4 +80,47 @@ export async function linkPageIds(
 export async function countLinks(session: TenantSession, condition: Prisma.Sql): Promise<number> {
   const [row] = await session.db.$queryRaw<Array<{ count: number }>>`SELECT count(*)::int AS count FROM wireless_links l WHERE ${condition}`;
   return row?.count ?? 0;
+}
+
+export interface DeviceLinkPage {
+  ids: string[];
+  total: number;
+}
+
+/**
+ * The same page of links (as AP or CPE, optionally in some states) for many devices of one tenant
+ * in one statement: `Device.wirelessLinks` on a page of N devices costs one statement, not N.
+ */
+export async function deviceLinkPages(
+  session: TenantSession,
+  tenantId: string,
+  deviceIds: readonly string[],
+  states: readonly LinkState[] | null | undefined,
+  page: { after?: string; before?: string; limit: number; inverted: boolean },
+): Promise<Map<string, DeviceLinkPage>> {
+  const after = cursorId(page.after, 'after');
+  const before = cursorId(page.before, 'before');
+  const rows = await session.db.$queryRaw<Array<{ device_id: string; id: string | null; total: number }>>`
+    WITH d AS (SELECT DISTINCT device_id FROM unnest(${[...deviceIds]}::text[]) AS u(device_id)),
+    matching AS (
+      SELECT d.device_id, l.id FROM d
+      JOIN wireless_links l ON l.tenant_id = ${tenantId} AND (l.ap_device_id = d.device_id OR l.cpe_device_id = d.device_id)
+      ${states?.length ? Prisma.sql`WHERE l.state = ANY(${[...states]}::text[])` : Prisma.empty}
+    ),
+    totals AS (SELECT device_id, count(*)::int AS total FROM matching GROUP BY device_id),
+    ranked AS (
+      SELECT device_id, id, row_number() OVER (PARTITION BY device_id ORDER BY id ${page.inverted ? Prisma.sql`DESC` : Prisma.sql`ASC`}) AS rank
+      FROM matching
+      WHERE TRUE ${after ? Prisma.sql`AND id > ${after}::uuid` : Prisma.empty} ${before ? Prisma.sql`AND id < ${before}::uuid` : Prisma.empty}
+    )
+    SELECT t.device_id, r.id, t.total FROM totals t
+    LEFT JOIN ranked r ON r.device_id = t.device_id AND r.rank <= ${page.limit}
+    ORDER BY t.device_id, r.rank`;
+  const pages = new Map<string, DeviceLinkPage>();
+  for (const row of rows) {
+    const entry = pages.get(row.device_id) ?? { ids: [], total: row.total };
+    if (row.id !== null) entry.ids.push(row.id);
+    pages.set(row.device_id, entry);
+  }
+  return pages;
 }

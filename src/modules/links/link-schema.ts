@@ -2,11 +2,12 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import { resolveCursorConnection, type DefaultConnectionArguments } from '@pothos/plugin-relay';
 import type { Prisma } from '../../generated/prisma/client.js';
+import { batchLoad } from '../../graphql/batch-load.js';
 import { builder } from '../../graphql/builder.js';
 import { namedConnection } from '../../graphql/connections.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { WirelessLinkStateEnum, WirelessLinkTransitionReasonEnum } from './enums.js';
-import { countLinks, deviceLinksCondition, linkListCondition, linkPageIds } from './link-list.js';
+import { countLinks, deviceLinkPages, linkListCondition, linkPageIds } from './link-list.js';
 import type { LinkState, LinkTransitionReason } from './state-machine.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -89,13 +90,18 @@ type LinkRow = Prisma.WirelessLinkGetPayload<object>;
 async function linkConnection(ctx: GraphQLContext, info: GraphQLResolveInfo, args: DefaultConnectionArguments, condition: Prisma.Sql) {
   const connection = await resolveCursorConnection<Promise<LinkRow[]>>({ args, defaultSize: 50, maxSize: 500, toCursor: (link) => link.id }, async (page) => {
     const ids = await linkPageIds(ctx.session, condition, page);
-    if (ids.length === 0) return [];
-    const query = queryFromInfo({ context: ctx, info, typeName: 'WirelessLink', path: ['edges', 'node'] });
-    const rows = (await ctx.session.db.wirelessLink.findMany({ ...query, where: { id: { in: ids } } })) as LinkRow[];
-    const byId = new Map(rows.map((row) => [row.id, row]));
-    return ids.flatMap((id) => byId.get(id) ?? []);
+    const rows = await loadLinks(ctx, info, ids);
+    return ids.flatMap((id) => rows.get(id) ?? []);
   });
   return { ...connection, totalCount: () => countLinks(ctx.session, condition) };
+}
+
+/** The links of `ids` with the connection's node selection (relations included), in one Prisma call. */
+async function loadLinks(ctx: GraphQLContext, info: GraphQLResolveInfo, ids: string[]): Promise<Map<string, LinkRow>> {
+  if (ids.length === 0) return new Map();
+  const query = queryFromInfo({ context: ctx, info, typeName: 'WirelessLink', path: ['edges', 'node'] });
+  const rows = (await ctx.session.db.wirelessLink.findMany({ ...query, where: { id: { in: ids } } })) as LinkRow[];
+  return new Map(rows.map((row) => [row.id, row]));
 }
 
 const WirelessLinkFilterInput = builder.inputType('WirelessLinkFilter', {
@@ -122,14 +128,34 @@ builder.queryFields((t) => ({
   ),
 }));
 
+/** The field's place in the response, list indexes left out: every device of one list shares it. */
+const fieldPath = (info: GraphQLResolveInfo): string => {
+  const keys: Array<string | number> = [];
+  for (let path: GraphQLResolveInfo['path'] | undefined = info.path; path; path = path.prev) if (typeof path.key === 'string') keys.unshift(path.key);
+  return keys.join('.');
+};
+
 builder.prismaObjectField('Device', 'wirelessLinks', (t) =>
   t.connection(
     {
       type: WirelessLinkRef,
       description: 'Links where the device is the AP or the CPE',
       args: { state: t.arg({ type: [WirelessLinkStateEnum] }) },
-      resolve: (device, args, ctx, info) =>
-        linkConnection(ctx, info, args, deviceLinksCondition({ tenantId: device.tenantId, deviceId: device.deviceId }, args.state)),
+      resolve: async (device, args, ctx, info) => {
+        // Every device of a page asks at once: one statement for their pages, one for the rows.
+        const batch = `wirelessLinks|${device.tenantId}|${fieldPath(info)}|${JSON.stringify(args)}`;
+        let total = 0;
+        const connection = await resolveCursorConnection<Promise<LinkRow[]>>({ args, defaultSize: 50, maxSize: 500, toCursor: (link) => link.id }, async (page) => {
+          const loaded = await batchLoad(ctx, batch, device.deviceId, async (deviceIds) => {
+            const pages = await deviceLinkPages(ctx.session, device.tenantId, deviceIds, args.state, page);
+            const rows = await loadLinks(ctx, info, [...pages.values()].flatMap((entry) => entry.ids));
+            return new Map([...pages].map(([deviceId, entry]) => [deviceId, { total: entry.total, rows: entry.ids.flatMap((id) => rows.get(id) ?? []) }]));
+          });
+          total = loaded?.total ?? 0;
+          return loaded?.rows ?? [];
+        });
+        return { ...connection, totalCount: () => total };
+      },
     },
     WirelessLinksConnection,
   ),
