@@ -12,7 +12,7 @@
  */
 import autocannon, { type Result } from 'autocannon';
 import { mintToken } from '../src/auth/jwt.js';
-import { Prisma } from '../src/generated/prisma/client.js';
+import type { Prisma } from '../src/generated/prisma/client.js';
 import { storeDeviceFilter, parseDeviceFilter } from '../src/modules/devices/filter.js';
 import { groupMembershipSql } from '../src/modules/groups/membership.js';
 import { pulseModules } from '../src/modules/index.js';

@@ -4,6 +4,7 @@
  * any database work, so a mistake costs a second, not a full start-up.
  */
 import { createServer } from 'node:net';
+import v8 from 'node:v8';
 import { ConfigError, loadPlatformConfig, type PlatformConfig } from './config.js';
 import { MigrationError } from './db/migrate.js';
 import { createLogger, resolveLogFormat, type LogFormat, type Logger } from './logger.js';
@@ -128,6 +129,13 @@ async function main(): Promise<void> {
   } catch (error) {
     if (error instanceof PortTakenError) exit(error.message, EX_CONFIG);
     throw error;
+  }
+  if (platform.database.kind === 'pglite') {
+    // PGlite is PostgreSQL compiled to WebAssembly. V8's optimising tier recompiles its hot
+    // functions, and those of Prisma's query compiler, on top of the baseline code: some 70 MB
+    // more resident memory for no measurable gain on the embedded default's queries (BENCHMARKS.md).
+    // Set before the first WebAssembly module is compiled, which the imports below do.
+    v8.setFlagsFromString('--liftoff-only');
   }
   logger.info('loading the modules and building the schema');
   const { loadPulseConfig, startPulse } = await import('./server.js');

@@ -13,8 +13,7 @@ import { serviceScope } from './kernel/scope.js';
 import type { Logger } from './logger.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from './mqtt/broker.js';
 import type { ServiceClientOptions } from './mqtt/service-client.js';
-import { demoWanted, resetDemoTenant, startDemo } from './modules/demo/demo.js';
-import type { LiveDemo } from './modules/demo/live.js';
+import { demoWanted, resetDemoTenant, startDemo, type RunningDemo } from './modules/demo/demo.js';
 import { deviceAuthenticator } from './modules/devices/mqtt-auth.js';
 import { pulseModules } from './modules/index.js';
 import { retainedDesiredMessages } from './modules/twin/retained.js';
@@ -32,7 +31,7 @@ export interface RunningPulse {
   /** Prefilled in GraphiQL when the development secret is in use. */
   developmentToken?: string;
   /** The demo fleet's simulated devices, when the demo runs (`DEMO`). */
-  demo?: LiveDemo;
+  demo?: RunningDemo;
   /** Stops the demo, drains the app, then closes the broker and the database: the reverse of start-up. */
   stop(): Promise<void>;
 }
@@ -88,7 +87,7 @@ export async function startPulse(config: Config, logger: Logger, options: StartO
     migrations.applied.length > 0 ? `database ready: ${migrations.applied.length} migrations applied` : 'database ready: migrations up to date',
   );
   let broker: EmbeddedBroker | undefined;
-  let demo: LiveDemo | undefined;
+  let demo: RunningDemo | undefined;
   let app: PulseApp | undefined;
   try {
     if (database.kind === 'pglite') await tunePglite(database, logger);
@@ -159,7 +158,7 @@ export async function startPulse(config: Config, logger: Logger, options: StartO
  * Seeds (once) and animates tenant `demo` through the API on loopback, with a token of its own.
  * A demo that cannot start is reported, never a reason to refuse to serve.
  */
-async function runDemo(config: Config, logger: Logger, target: { port: number; mqttUrl: string }): Promise<LiveDemo | undefined> {
+async function runDemo(config: Config, logger: Logger, target: { port: number; mqttUrl: string }): Promise<RunningDemo | undefined> {
   if (config.auth.kind !== 'secret') {
     logger.warn('DEMO is on, but tokens come from JWKS_URL: the demo cannot sign in, so it does not run');
     return undefined;

@@ -65,9 +65,13 @@ export function limitError(code: LimitCode, message: string): GraphQLError {
 /** Throws QUERY_TOO_LARGE when `query` has more than `maxTokens` lexical tokens; counts no further. */
 export function assertTokenLimit(query: string, maxTokens: number): void {
   const lexer = new Lexer(new Source(query));
-  for (let count = 0; lexer.advance().kind !== TokenKind.EOF; ) {
-    if (++count > maxTokens) throw limitError('QUERY_TOO_LARGE', `The document has more than ${maxTokens} tokens`);
+  let count = 0;
+  try {
+    while (count <= maxTokens && lexer.advance().kind !== TokenKind.EOF) count += 1;
+  } catch {
+    return; // not a document at all: the parser reports the syntax error itself
   }
+  if (count > maxTokens) throw limitError('QUERY_TOO_LARGE', `The document has more than ${maxTokens} tokens`);
 }
 
 /** Lists of introspection types: one of each per path, or `fields { type { fields … } }` multiplies. */

@@ -46,8 +46,9 @@ export interface Bridge {
    */
   onSettled(listener: (message: SettledMessage) => void): () => void;
   /**
-   * Stops taking messages and waits for those in flight. Messages arriving later are left
-   * unacknowledged, so the broker keeps them for the persistent session and the next start.
+   * Stops taking messages and waits for the batches being applied. Messages queued behind them, and
+   * those arriving later, are left unacknowledged, so the broker keeps them for the persistent
+   * session and the next start.
    */
   stop(): Promise<void>;
 }
@@ -180,6 +181,12 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     await new Promise((resolve) => setImmediate(resolve));
     let backoffMs = 0;
     while (lane.queue.length > 0) {
+      // Stopping: the batch in flight commits (and is acknowledged); what waits behind it is left
+      // unacknowledged for the broker to redeliver to the next start, so a long queue cannot hold the stop.
+      if (stopping) {
+        lane.queue.length = 0;
+        return;
+      }
       const batch = lane.queue.splice(0, maxBatch);
       try {
         const outcomes = await runner.run(INGEST_SCOPE, (session) => applyInOrder(session, batch));

@@ -22,26 +22,44 @@ export async function resetDemoTenant(database: Database, logger: Logger): Promi
   logger.child({ module: 'demo' }).info(deleted ? 'tenant "demo" deleted: the demo fleet will be seeded again' : 'tenant "demo" did not exist: the demo fleet will be seeded');
 }
 
+/** The running demo: `live` settles once its devices are connected (`undefined`: nothing to animate). */
+export interface RunningDemo {
+  live: Promise<LiveDemo | undefined>;
+  stop(): Promise<void>;
+}
+
 /**
- * Seeds the fleet when tenant `demo` is empty, then connects its devices. Resolves once they are
- * connected (and, on the first start, their telemetry history is stored); `undefined` when there
- * is nothing to animate (the tenant holds other devices than the demo's).
+ * Seeds the fleet when tenant `demo` is empty and resolves once its devices are connected and
+ * their day of telemetry is stored, so the first query shows the whole fleet. On later starts the
+ * devices get new credentials and connect in the background: ready is not held back for them.
  */
-export async function startDemo(options: { graphqlUrl: string; token: string; mqttUrl: string; logger: Logger }): Promise<LiveDemo | undefined> {
+export async function startDemo(options: { graphqlUrl: string; token: string; mqttUrl: string; logger: Logger }): Promise<RunningDemo> {
   const logger = options.logger.child({ module: 'demo' });
   const api = new PulseApi(options.graphqlUrl, options.token);
   const empty = await demoTenantIsEmpty(api);
   const startedAt = Date.now();
-  if (empty) logger.info(`seeding tenant "demo" with the demo fleet (${DEMO_DEVICES.length} devices, sites, groups, alert rules, a day of telemetry) …`);
-  const credentials = empty ? await seedDemoFleet(api) : await liveCredentials(api);
-  if (credentials.size === 0) {
-    logger.info('tenant "demo" has devices but none of the demo fleet: nothing to animate');
-    return undefined;
-  }
-  const live = await startLiveDemo({ api, mqttUrl: options.mqttUrl, credentials, history: empty, logger });
-  logger.info(
-    { devices: live.fleet.stats.connected, seconds: Number(((Date.now() - startedAt) / 1000).toFixed(1)) },
-    `demo fleet live: ${live.fleet.stats.connected} simulated devices send heartbeats, telemetry and twin reports (DEMO=false turns it off)`,
-  );
-  return live;
+  const animate = async (): Promise<LiveDemo | undefined> => {
+    if (empty) logger.info(`seeding tenant "demo" with the demo fleet (${DEMO_DEVICES.length} devices, sites, groups, alert rules, a day of telemetry) …`);
+    const credentials = empty ? await seedDemoFleet(api) : await liveCredentials(api);
+    if (credentials.size === 0) {
+      logger.info('tenant "demo" has devices but none of the demo fleet: nothing to animate');
+      return undefined;
+    }
+    const live = await startLiveDemo({ api, mqttUrl: options.mqttUrl, credentials, history: empty, logger });
+    logger.info(
+      { devices: live.fleet.stats.connected, seconds: Number(((Date.now() - startedAt) / 1000).toFixed(1)) },
+      `demo fleet live: ${live.fleet.stats.connected} simulated devices send heartbeats, telemetry and twin reports (DEMO=false turns it off)`,
+    );
+    return live;
+  };
+  const live = animate();
+  if (empty) await live;
+  else live.catch((error: unknown) => logger.warn({ err: error }, 'the demo fleet could not connect; Pulse serves without it'));
+  return {
+    live,
+    async stop() {
+      const running = await live.catch(() => undefined);
+      await running?.stop();
+    },
+  };
 }

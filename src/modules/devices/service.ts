@@ -54,7 +54,9 @@ export async function updateDevice(session: TenantSession, rawInput: unknown): P
   const input = parseInput(updateDeviceSchema, rawInput);
   const tenantId = requireWriter(session.scope);
   const key = { tenantId, deviceId: input.deviceId };
-  await findActiveDevice(session, key);
+  // Locked, not just read: two concurrent tag replacements would otherwise both delete and both
+  // insert, and the second insert would collide on device_tags' key.
+  await lockActiveDevice(session, key);
   if (input.siteId) await assertSiteExists(session, tenantId, input.siteId);
   await session.db.device.update({
     where: { tenantId_deviceId: key },
@@ -102,15 +104,20 @@ export async function rotateDeviceCredentials(
 ): Promise<{ key: DeviceKey; credentials: IssuedCredentials }> {
   const tenantId = requireWriter(session.scope);
   const key = { tenantId, deviceId: parseInput(updateDeviceSchema.shape.deviceId, rawDeviceId, ['deviceId']) };
+  await lockActiveDevice(session, key);
+  const credentials = await issueDeviceCredentials(session, key);
+  // A session opened with the old password would otherwise live on until the device reconnects.
+  session.afterCommit(async () => services.deviceSessions.disconnect(key.tenantId, key.deviceId));
+  return { key, credentials };
+}
+
+/** Locks the device row (FOR NO KEY UPDATE) until the transaction ends; NotFound unless active. */
+async function lockActiveDevice(session: TenantSession, key: DeviceKey): Promise<void> {
   const locked = await session.db.$queryRaw<unknown[]>`
     SELECT 1 FROM device_registry
     WHERE tenant_id = ${key.tenantId} AND device_id = ${key.deviceId} AND decommissioned_at IS NULL
     FOR NO KEY UPDATE`;
   if (locked.length === 0) throw new NotFoundError('Device', key.deviceId);
-  const credentials = await issueDeviceCredentials(session, key);
-  // A session opened with the old password would otherwise live on until the device reconnects.
-  session.afterCommit(async () => services.deviceSessions.disconnect(key.tenantId, key.deviceId));
-  return { key, credentials };
 }
 
 /** Throws NotFound unless the device exists in the caller's view and is not decommissioned. */
