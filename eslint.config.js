@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'src/generated', 'data', 'coverage', 'bench/peer/node_modules'] },
+  { ignores: ['node_modules', 'src/generated', 'data', 'coverage', 'dist', 'bench/peer/node_modules', '.dependency-cruiser.cjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

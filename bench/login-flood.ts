@@ -3,7 +3,7 @@
  * bad CONNECTs. A Pulse of its own (embedded broker, same database) answers a small query from a
  * few concurrent loops, first undisturbed, then while 100 MQTT clients keep connecting with a
  * wrong password (each reconnects as soon as it is refused). Password checks are bounded in the
- * broker (2 at once, 32 waiting, the rest refused at once), so the p99 under the flood should stay
+ * broker (half the cores at once, 16 per check waiting, the rest refused at once), so the p99 under the flood should stay
  * within a small factor of the quiet one instead of growing to seconds.
  */
 import { createServer } from 'node:net';
@@ -114,7 +114,7 @@ export async function runLoginFlood(ctx: BenchContext): Promise<Row[]> {
         pulse: { value: loud.length / seconds, unit: 'req/s', detail: `${detail(loud)}; ${Math.round(refused / seconds)} logins refused/s` },
         referenceName: 'the same Pulse, no flood',
         reference: { value: quiet.length / seconds, unit: 'req/s', detail: detail(quiet) },
-        notes: [`${LOOPS} query loops; password checks bounded at 2 concurrent + 32 queued, beyond that refused with SERVER_UNAVAILABLE`],
+        notes: [`${LOOPS} query loops; password checks bounded (half the cores at once, 16 per check queued), beyond that refused with SERVER_UNAVAILABLE`],
       },
     ];
   } finally {

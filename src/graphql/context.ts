@@ -25,6 +25,12 @@ export interface GraphQLContext {
   rollbackRequested?: boolean;
 }
 
+/**
+ * A caller's scope: always its token's tenant, whatever its role. The database holds the bound:
+ * the service RLS policy (`app_service_scope()`, migration 20261201140000_hardening) opens other
+ * tenants' rows to `iot_service` only with no tenant in scope, which only the server's own
+ * `serviceScope()` work has; only `operator` reads across tenants (its own read policy).
+ */
 export function scopeOf(principal: Principal): TenantScope {
   return { tenantId: principal.tenantId, role: principal.role, actorId: principal.subject };
 }

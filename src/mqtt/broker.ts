@@ -6,6 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { Aedes, type AuthErrorCode, type AuthenticateError, type Client, type ConnectPacket } from 'aedes';
 import type { Logger } from 'pino';
 import { withTimeout } from '../kernel/timeouts.js';
@@ -43,8 +44,8 @@ export interface EmbeddedBrokerOptions {
   /**
    * Device password checks (scrypt on libuv's pool, plus a database lookup) run at once; more wait,
    * up to `maxQueuedLogins`, and a CONNECT beyond both is refused at once (SERVER_UNAVAILABLE, so the
-   * device retries). A flood of logins, good or bad, then cannot take the thread pool and the
-   * connection pool from GraphQL. Defaults 2 and 32.
+   * device retries). A flood of logins, good or bad, then cannot take the CPU, the thread pool and
+   * the connection pool from GraphQL. Defaults: half the cores (at least 1), and 16 per check.
    */
   maxConcurrentLogins?: number;
   maxQueuedLogins?: number;
@@ -107,7 +108,8 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
   const log = options.logger.child({ module: 'mqtt-broker' });
   const { topics, deviceWill } = options;
   const authTimeoutMs = options.authTimeoutMs ?? 10_000;
-  const passwordCheck = boundedGate(options.maxConcurrentLogins ?? 2, options.maxQueuedLogins ?? 32);
+  const loginConcurrency = options.maxConcurrentLogins ?? Math.max(1, Math.floor(availableParallelism() / 2));
+  const passwordCheck = boundedGate(loginConcurrency, options.maxQueuedLogins ?? 16 * loginConcurrency);
   const serviceUser = Buffer.from(options.serviceCredentials.username);
   const servicePassword = Buffer.from(options.serviceCredentials.password);
   const principals = new WeakMap<Client, Principal>();

@@ -154,11 +154,15 @@ describe('recordDataUsage', () => {
     expect(missing.data?.['recordDataUsage']).toMatchObject({ __typename: 'NotFound' });
   });
 
-  test('the service may name the tenant (carrier sync across tenants)', async ({ tenant, otherTenant }) => {
+  // Issue 14: a GraphQL caller is bounded by its token's tenant whatever its role (SPEC, Tenancy):
+  // the carrier sync uses one service token per tenant; naming another tenant reaches nothing.
+  test("the service cannot write another tenant's usage by naming it", async ({ tenant, otherTenant }) => {
     await registerDevice(app, tenant.token, 'u2');
     await upsert(tenant.token, { deviceId: 'u2' });
     const result = await app.gql(otherTenant.serviceToken, RECORD, { input: { deviceId: 'u2', tenantId: tenant.tenantId, dataUsedMb: 7 } });
-    expect(result.data?.['recordDataUsage']).toMatchObject({ applied: true, connection: { dataUsedMb: 7 } });
+    expect(result.data?.['recordDataUsage']).toMatchObject({ __typename: 'NotFound' });
+    const own = await app.gql(tenant.serviceToken, RECORD, { input: { deviceId: 'u2', dataUsedMb: 7 } });
+    expect(own.data?.['recordDataUsage']).toMatchObject({ applied: true, connection: { dataUsedMb: 7 } });
   });
 });
 

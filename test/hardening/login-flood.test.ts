@@ -23,6 +23,8 @@ beforeAll(async () => {
     topics,
     logger: createLogger('silent'),
     serviceCredentials: { username: 'svc', password: 'svc-password' },
+    maxConcurrentLogins: 2,
+    maxQueuedLogins: 32,
     // The real cost of an unknown user: one scrypt, as deviceAuthenticator spends.
     async authenticateDevice(_username, password) {
       running += 1;

@@ -22,7 +22,7 @@ describe('embedded default (PGlite + Aedes)', () => {
   });
 
   const start = async () => {
-    const config = loadPulseConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, MQTT_PORT: '0', LOG_LEVEL: 'silent' });
+    const config = loadPulseConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, MQTT_PORT: '0', LOG_LEVEL: 'silent', DEMO: 'false' });
     return startPulse(config, createLogger('silent'));
   };
 

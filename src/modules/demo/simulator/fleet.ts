@@ -4,7 +4,7 @@
  * with its own credentials, a bounded number at a time.
  */
 import { createHash } from 'node:crypto';
-import { PulseApi, isPayload, type DeviceCredentials, type DeviceSpec } from './api.js';
+import { isPayload, type DeviceCredentials, type DeviceSpec, type PulseApi } from './api.js';
 import { SimulatedDevice, type DeviceBehaviour, type SimulatorStats } from './device.js';
 
 export interface PlannedDevice {
