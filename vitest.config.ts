@@ -15,7 +15,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    // Files run in parallel; each test keeps to its own tenants, so they never collide.
+    // Files run in parallel; each test keeps to its own tenants, so they never collide. Two
+    // workers on a 2-core machine: the tests mostly wait on PostgreSQL and the brokers, and the
+    // default (cores - 1) would run them one file at a time.
     fileParallelism: true,
+    maxWorkers: 2,
   },
 });

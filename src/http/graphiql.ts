@@ -57,7 +57,7 @@ query Devices {
 `;
 
 const LIVE_QUERY = `# Runs until you stop it: every presence change in your tenant, as it commits.
-# With the demo fleet one device drops off and comes back every minute or so.
+# With the demo fleet a sensor drops off and comes back every half minute.
 subscription Live {
   deviceConnectivityChanged { deviceId previousStatus status reason occurredAt }
 }

@@ -141,10 +141,10 @@ export const DEMO_DEVICES: DemoDevice[] = [
 ];
 
 /** The device that drops off and comes back, and how often. */
-export const FLAKY_DEVICE = { deviceId: 'sensor-cold-04', everySeconds: 75, awaySeconds: 20 };
+export const FLAKY_DEVICE = { deviceId: 'sensor-cold-04', everySeconds: 30, awaySeconds: 8 };
 
 /** Gateways whose desired telemetry interval the demo operator keeps changing (live.ts). */
-export const TWIN_ROBOT = { deviceIds: ['gw-hq-01', 'gw-cold-01', 'gw-hq-02'], everySeconds: 40 };
+export const TWIN_ROBOT = { deviceIds: ['gw-hq-01', 'gw-cold-01', 'gw-hq-02'], everySeconds: 30 };
 
 export const DEMO_GROUPS = {
   static: [{ name: 'Cold chain', description: 'Sensors of the cold store rooms', members: ['sensor-cold-01', 'sensor-cold-02', 'sensor-cold-03', 'sensor-cold-04'] }],

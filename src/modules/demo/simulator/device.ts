@@ -56,6 +56,8 @@ export interface SimulatedDeviceOptions {
   reconnectSeconds?: number;
 }
 
+const CONNECT_TIMEOUT_MS = 10_000;
+
 type DesiredMessage = { version?: unknown; state?: unknown };
 type CommandMessage = { commandId?: unknown; commandType?: unknown; params?: unknown; expiresAt?: unknown };
 
@@ -69,6 +71,8 @@ export class SimulatedDevice {
   private readonly startedAt = Date.now();
   private pollId = Date.now();
   private online = false;
+  /** Where each station's signal started: its drift is pulled back towards it. */
+  private readonly homes = new Map<string, { signalDbm: number; snrDb: number }>();
   /** Resolves `start()` once the first session is set up. */
   private sessionStarted: (() => void) | undefined;
 
@@ -97,7 +101,7 @@ export class SimulatedDevice {
       password: options.credentials.password,
       protocolVersion: 4,
       clean: true,
-      connectTimeout: 10_000,
+      connectTimeout: CONNECT_TIMEOUT_MS,
       reconnectPeriod: (options.reconnectSeconds ?? 5) * 1000,
       will: { topic: this.topic('status'), payload: Buffer.from(JSON.stringify({ state: 'offline' })), qos: 1, retain: false },
     });
@@ -111,11 +115,19 @@ export class SimulatedDevice {
     client.on('error', (error) => this.fail(`${options.deviceId}: ${error.message}`));
     this.startTimers();
     return new Promise<void>((resolve, reject) => {
+      // mqtt.js retries a CONNECT that timed out without an 'error': bound the first attempt here.
+      const timer = setTimeout(() => {
+        const message = `no session within ${CONNECT_TIMEOUT_MS / 1000} s`;
+        this.fail(`${options.deviceId}: ${message}`);
+        reject(new Error(message));
+      }, CONNECT_TIMEOUT_MS + 1_000);
       this.sessionStarted = () => {
         this.sessionStarted = undefined;
+        clearTimeout(timer);
         resolve();
       };
       client.once('error', (error) => {
+        clearTimeout(timer);
         if (!this.online) reject(error);
       });
     });
@@ -127,6 +139,8 @@ export class SimulatedDevice {
       await client.subscribeAsync([this.topic('twin/desired'), this.topic('commands/+')], { qos: 1 });
       await this.publish('status', { state: 'online', sessionId: randomUUID() });
       if (this.options.behaviour.reported) await this.publish('twin/reported', { state: this.options.behaviour.reported, mode: 'merge' });
+      // An access point reports its stations at once, so its links exist from its first session on.
+      if (this.options.behaviour.radio) await this.poll(this.options.behaviour.radio);
       if (!this.online) this.options.stats.connected += 1;
       this.online = true;
     } catch (error) {
@@ -154,11 +168,18 @@ export class SimulatedDevice {
     }
   }
 
-  /** Publishes one poll of the radio's stations; each station's signal wanders by its drift. */
+  /**
+   * Publishes one poll of the radio's stations. Each signal wanders by up to its drift per poll
+   * and is pulled back towards where it started, so a link hovers around its level for hours
+   * instead of walking off.
+   */
   private async poll(radio: NonNullable<DeviceBehaviour['radio']>): Promise<void> {
     for (const station of radio.stations) {
-      station.signalDbm = clamp(station.signalDbm + (Math.random() - 0.5) * 2 * station.drift, -95, -40);
-      station.snrDb = clamp(station.snrDb + (Math.random() - 0.5) * 2 * station.drift, 0, 60);
+      let home = this.homes.get(station.mac);
+      if (!home) this.homes.set(station.mac, (home = { signalDbm: station.signalDbm, snrDb: station.snrDb }));
+      const wander = () => (Math.random() - 0.5) * 2 * station.drift;
+      station.signalDbm = clamp(station.signalDbm + (home.signalDbm - station.signalDbm) * 0.2 + wander(), -95, -40);
+      station.snrDb = clamp(station.snrDb + (home.snrDb - station.snrDb) * 0.2 + wander(), 0, 60);
     }
     this.pollId = Math.max(this.pollId + 1, Date.now());
     await this.publish('wireless/registrations', {
