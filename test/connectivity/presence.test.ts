@@ -22,8 +22,12 @@ afterAll(async () => {
  * Devices of the other files keep month-long timeouts (keepPresence).
  */
 const SECOND = 1_000;
-/** Runs the evaluator as if `seconds` had passed; workers take `now`, so nothing sleeps. */
-const evaluateAt = (seconds: number) => app.pulse.app.workers.runAllOnce(new Date(Date.now() + seconds * SECOND));
+/**
+ * Runs the evaluator `seconds` after the device was last heard from (workers take `now`, so
+ * nothing sleeps), independent of how slowly the test itself runs.
+ */
+const evaluateAfterSeen = (lastSeenAt: string | null, seconds: number) =>
+  app.pulse.app.workers.runAllOnce(new Date(Date.parse(lastSeenAt ?? '') + seconds * SECOND));
 /** The same evaluation, limited to one tenant, so no other test's devices are touched. */
 const evaluateTenant = (tenantId: string, seconds: number) =>
   evaluatePresence(app.pulse.app.runner, new Date(Date.now() + seconds * SECOND), app.config.presence, { tenantId });
@@ -37,19 +41,21 @@ describe('presence transitions', () => {
     const device = await deviceClient({ url: app.mqttUrl });
     const sessionId = uniqueName('s');
     await publishSettled(app, device, buildTopic.status(tenant.tenantId, 'p1'), status('online', sessionId));
-    expect(await presenceOf(app, tenant.token, 'p1')).toMatchObject({ status: 'ONLINE', events: [{ eventType: 'CONNECTED', reason: 'MQTT_CONNECT', sessionId }] });
+    const online = await presenceOf(app, tenant.token, 'p1');
+    expect(online).toMatchObject({ status: 'ONLINE', events: [{ eventType: 'CONNECTED', reason: 'MQTT_CONNECT', sessionId }] });
 
-    await evaluateAt(2);
+    await evaluateAfterSeen(online.lastSeenAt, 2);
     expect((await presenceOf(app, tenant.token, 'p1')).status).toBe('ONLINE');
-    await evaluateAt(7);
-    await evaluateAt(7); // a second run finds nothing new to do
+    await evaluateAfterSeen(online.lastSeenAt, 7);
+    await evaluateAfterSeen(online.lastSeenAt, 7); // a second run finds nothing new to do
     expect(await presenceOf(app, tenant.token, 'p1')).toMatchObject({ status: 'STALE', events: [{ eventType: 'DISCONNECTED', reason: 'STALE' }, {}] });
 
     await publishSettled(app, device, buildTopic.heartbeat(tenant.tenantId, 'p1'), JSON.stringify({ uptimeS: 12 }));
     await publishSettled(app, device, buildTopic.heartbeat(tenant.tenantId, 'p1'), JSON.stringify({ uptimeS: 13 }));
-    expect((await presenceOf(app, tenant.token, 'p1')).status).toBe('ONLINE');
+    const back = await presenceOf(app, tenant.token, 'p1');
+    expect(back.status).toBe('ONLINE');
 
-    await evaluateAt(15);
+    await evaluateAfterSeen(back.lastSeenAt, 15);
     const after = await presenceOf(app, tenant.token, 'p1');
     expect(after.status).toBe('OFFLINE');
     expect(summary(after.events)).toEqual(['HEARTBEAT_TIMEOUT:ONLINE->OFFLINE', 'HEARTBEAT:STALE->ONLINE', 'STALE:ONLINE->STALE', 'MQTT_CONNECT:OFFLINE->ONLINE']);

@@ -52,11 +52,12 @@ export interface OwnMosquitto {
 }
 
 /** A private Mosquitto on a free port (anonymous, in-memory): only this test's app sees its traffic. */
-export async function startMosquitto(): Promise<OwnMosquitto> {
+export async function startMosquitto(options: { extraConfig?: string[] } = {}): Promise<OwnMosquitto> {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'pulse-mosquitto-'));
   const config = join(dir, 'mosquitto.conf');
-  await writeFile(config, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n`);
+  const lines = [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest none', ...(options.extraConfig ?? [])];
+  await writeFile(config, `${lines.join('\n')}\n`);
   let child: ChildProcess | undefined;
   const own: OwnMosquitto = {
     url: `mqtt://127.0.0.1:${port}`,
