@@ -54,7 +54,8 @@ export function loadPulseConfig(environment: NodeJS.ProcessEnv = process.env): C
 /**
  * PGlite's PostgreSQL starts with 128 MB of shared buffers by default, resident for the life of
  * the process; the embedded default's data fits in a fraction of that. `ALTER SYSTEM` keeps the
- * setting in the data directory, so it applies from the next start on.
+ * setting in the data directory: set when the directory is created, and on an older directory
+ * (from the next start on).
  */
 const PGLITE_SETTINGS: Record<string, string> = { shared_buffers: '16MB' };
 
@@ -78,7 +79,7 @@ async function createPgliteDataDir(dataDir: string): Promise<void> {
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`creating the embedded PostgreSQL in ${dataDir} failed: ${stderr.trim().split('\n').at(-1) ?? `exit code ${code}`}`))));
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`creating the embedded PostgreSQL in ${dataDir} failed: ${stderr.trim().split('\n').at(-1) || `exit code ${code}`}`))));
   });
 }
 
@@ -119,7 +120,7 @@ export async function startPulse(config: Config, logger: Logger, options: StartO
   let app: PulseApp | undefined;
   try {
     if (database.kind === 'pglite') await tunePglite(database, logger);
-    const demoOn = demoWanted(config.demo.mode, database.kind);
+    const demoOn = demoWanted(config.demo.mode, database.kind, config.nodeEnv);
     // Before the broker restores retained messages, so none of the old demo's survives the reset.
     if (config.demo.mode === 'reset') await resetDemoTenant(database, logger);
     let mqtt: ServiceClientOptions;

@@ -6,7 +6,7 @@
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { demoWanted } from '../../src/modules/demo/demo.js';
-import { DEMO_DEVICES, DEMO_SITES } from '../../src/modules/demo/fleet-plan.js';
+import { DEMO_DEVICES, DEMO_SITES, FLAKY_DEVICE } from '../../src/modules/demo/fleet-plan.js';
 import type { TestApp } from '../harness/app.js';
 import { nextListener } from '../harness/listeners.js';
 import { postGraphQL, startEmbeddedDefault, streamOf, wsClient, type EmbeddedDefault } from './support.js';
@@ -21,8 +21,11 @@ const gql = (query: string, variables?: Record<string, unknown>) =>
     return result.data;
   });
 
+// The embedded default as `npm start` runs it: tests run with NODE_ENV=test, where DEMO=auto is off.
+const DEMO_ON = { DEMO: 'true' };
+
 beforeAll(async () => {
-  app = await startEmbeddedDefault();
+  app = await startEmbeddedDefault(DEMO_ON);
 }, 180_000);
 afterAll(() => app?.dispose());
 
@@ -34,13 +37,14 @@ describe('the demo fleet', () => {
       const changes = streamOf<Data>(client, 'subscription { deviceTwinChanged { deviceId direction syncStatus } }');
       await listening;
       // Devices apply their desired state a few seconds after connecting (gw-hq-02 last, after 12 s).
-      const converged = await changes.until((event) => event.deviceTwinChanged.direction === 'REPORTED' && event.deviceTwinChanged.syncStatus === 'IN_SYNC', 'a device converging');
+      // Or, on a slow machine where they all converged already, the demo operator's next write (every 30 s).
+      const converged = await changes.until((event) => event.deviceTwinChanged.direction === 'REPORTED' && event.deviceTwinChanged.syncStatus === 'IN_SYNC', 'a device converging', 50_000);
       expect(DEMO_DEVICES.map((device) => device.spec.deviceId)).toContain(converged.deviceTwinChanged.deviceId);
       await changes.close();
     } finally {
       await client.dispose();
     }
-  }, 60_000);
+  }, 90_000);
 
   test('first start seeds sites, devices with connections, groups, links, telemetry history, commands and alerts', async () => {
     const data = await gql(`{
@@ -55,9 +59,10 @@ describe('the demo fleet', () => {
     expect(data.devices.totalCount).toBe(DEMO_DEVICES.length);
     const devices = new Map<string, Data>(data.devices.edges.map((edge: Data) => [edge.node.deviceId, edge.node]));
     expect(devices.get('gw-hq-01')).toMatchObject({ status: 'ONLINE', site: { siteId: 'hq' }, connection: { carrierName: '1NCE' } });
-    // The spare on the shelf never connects; every other device does.
+    // The spare on the shelf never connects; every other device does (the flaky one drops off now and then).
     expect(devices.get('gw-spare-01')!.status).toBe('OFFLINE');
-    expect([...devices.values()].filter((device) => device.status === 'ONLINE')).toHaveLength(DEMO_DEVICES.length - 1);
+    const online = [...devices.values()].filter((device) => device.status === 'ONLINE').map((device) => device.deviceId);
+    expect(DEMO_DEVICES.map((device) => device.spec.deviceId).filter((deviceId) => !online.includes(deviceId) && deviceId !== FLAKY_DEVICE.deviceId)).toEqual(['gw-spare-01']);
     const groups = data.deviceGroups.edges.map((edge: Data) => edge.node);
     expect(groups).toContainEqual({ name: 'Cold chain', groupType: 'STATIC', memberCount: 4 });
     expect(groups).toContainEqual(expect.objectContaining({ name: 'Needs attention', groupType: 'DYNAMIC' }));
@@ -96,7 +101,7 @@ describe('the demo fleet', () => {
     expect(written.updateDeviceTwinDesired).toEqual({ __typename: 'UpdateDeviceTwinDesiredPayload', desiredVersion: 1 });
 
     await app.stop();
-    app = await startEmbeddedDefault({}, app.dataDir);
+    app = await startEmbeddedDefault(DEMO_ON, app.dataDir);
     const live = await app.pulse.demo!.live;
     expect(live!.fleet.stats.connected).toBe(DEMO_DEVICES.length - 1);
     const counts = await gql('{ devices { totalCount } sites { totalCount } alertRules { totalCount } }');
@@ -126,13 +131,15 @@ describe('the demo fleet', () => {
 
 describe('when the demo runs', () => {
   test.each([
-    ['auto', 'pglite', true],
-    ['auto', 'postgres', false],
-    ['on', 'postgres', true],
-    ['off', 'pglite', false],
-    ['reset', 'postgres', true],
-  ] as const)('DEMO=%s on %s: %s', (mode, database, wanted) => {
-    expect(demoWanted(mode, database)).toBe(wanted);
+    ['auto', 'pglite', 'development', true],
+    ['auto', 'pglite', 'production', true],
+    ['auto', 'pglite', 'test', false],
+    ['auto', 'postgres', 'development', false],
+    ['on', 'postgres', 'test', true],
+    ['off', 'pglite', 'development', false],
+    ['reset', 'postgres', 'development', true],
+  ] as const)('DEMO=%s on %s, NODE_ENV=%s: %s', (mode, database, nodeEnv, wanted) => {
+    expect(demoWanted(mode, database, nodeEnv)).toBe(wanted);
   });
 
   test('DEMO=false leaves tenant demo empty', async () => {

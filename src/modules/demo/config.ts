@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { defineConfigSection, env } from '../../config.js';
 
 /**
- * `auto`: seed and animate the demo fleet on the embedded default only (no `DATABASE_URL`);
+ * `auto`: seed and animate the demo fleet on the embedded default only (no `DATABASE_URL`, and
+ * not under `NODE_ENV=test`);
  * `true`: also on a real database; `false`: never; `reset`: wipe tenant `demo` and seed it again
  * (`npm run demo:reset`).
  */

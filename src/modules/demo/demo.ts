@@ -11,9 +11,12 @@ import { demoTenantIsEmpty, seedDemoFleet } from './seed.js';
 import { PulseApi } from './simulator/api.js';
 import { deleteTenant } from './store.js';
 
-/** `auto` means the embedded default only: a real database is never filled with demo data unasked. */
-export function demoWanted(mode: DemoMode, database: Database['kind']): boolean {
-  return mode === 'on' || mode === 'reset' || (mode === 'auto' && database === 'pglite');
+/**
+ * `auto` means the embedded default only, outside tests: a real database is never filled with
+ * demo data unasked, and a test app (NODE_ENV=test) does not grow a fleet it did not ask for.
+ */
+export function demoWanted(mode: DemoMode, database: Database['kind'], nodeEnv: string): boolean {
+  return mode === 'on' || mode === 'reset' || (mode === 'auto' && database === 'pglite' && nodeEnv !== 'test');
 }
 
 /** `npm run demo:reset`: tenant `demo` is deleted with everything it owns, to be seeded again. */

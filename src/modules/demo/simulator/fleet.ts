@@ -49,9 +49,10 @@ export interface RunningFleet {
 }
 
 /**
- * Connects every planned device that has credentials, `concurrency` CONNECTs at a time (a few
- * hundred simultaneous logins would queue on the broker's authentication anyway). A device whose
- * first CONNECT is refused counts as an error and keeps retrying in the background.
+ * Connects every planned device that has credentials, `concurrency` (default 8) CONNECTs at a
+ * time: the embedded broker checks a few passwords at once and refuses logins beyond its short
+ * queue (SERVER_UNAVAILABLE), so a burst would only turn into retries. A device whose first
+ * CONNECT is refused counts as an error and keeps retrying in the background.
  */
 export async function connectFleet(options: {
   mqttUrl: string;
@@ -82,7 +83,7 @@ export async function connectFleet(options: {
       await device.start().catch(() => undefined);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 20, devices.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 8, devices.length) }, worker));
   return {
     devices,
     stats: options.stats,
