@@ -11,6 +11,7 @@ import { costRefusal } from './graphql/limits.js';
 import { attachGraphQLWebSocket } from './graphql/ws.js';
 import { createPulseYoga, operationLimits, type PulseYoga } from './graphql/yoga.js';
 import { createMetrics, type Metrics } from './http/metrics.js';
+import { createFleetPage } from './http/fleet-page.js';
 import { createGraphiQLPage } from './http/graphiql.js';
 import { handleOperationalRoute } from './http/routes.js';
 import { withTimeout } from './kernel/timeouts.js';
@@ -91,8 +92,9 @@ export function buildApp(deps: AppDeps): PulseApp {
     logger,
   });
   const graphiql = createGraphiQLPage({ endpoint: yoga.graphqlEndpoint, token: deps.graphiqlToken });
+  const fleetPage = createFleetPage({ token: deps.graphiqlToken });
   const server = createServer((req, res) => {
-    if (graphiql.serve(req, res)) return;
+    if (graphiql.serve(req, res) || fleetPage.serve(req, res)) return;
     const declaredLength = Number(req.headers['content-length'] ?? 0);
     if (declaredLength > config.graphql.maxRequestBytes) {
       res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });

@@ -76,7 +76,7 @@ function announceReady(logger: Logger, format: LogFormat, ready: { url: string; 
   const graphql = ready.url;
   const mqtt = ready.mqttUrl.replace('//127.0.0.1:', '//localhost:');
   if (format === 'json') {
-    logger.info({ graphqlUrl: graphql, mqttUrl: mqtt, developmentToken: ready.developmentToken, seconds: ready.seconds }, 'Pulse is ready');
+    logger.info({ fleetUrl: graphql.replace(/\/graphql$/, '/'), graphqlUrl: graphql, mqttUrl: mqtt, developmentToken: ready.developmentToken, seconds: ready.seconds }, 'Pulse is ready');
     return;
   }
   if (logger.level === 'silent') return;
@@ -84,6 +84,7 @@ function announceReady(logger: Logger, format: LogFormat, ready: { url: string; 
     '',
     `  Pulse is ready (started in ${ready.seconds} s)`,
     '',
+    `  Fleet     ${graphql.replace(/\/graphql$/, '/')}   (live fleet page)`,
     `  GraphQL   ${graphql}   (open it in a browser for GraphiQL)`,
     `  MQTT      ${mqtt}`,
     `  Health    ${graphql.replace(/\/graphql$/, '/ready')}   metrics: ${graphql.replace(/\/graphql$/, '/metrics')}`,

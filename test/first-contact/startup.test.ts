@@ -101,6 +101,7 @@ describe('start-up on a terminal', () => {
     expect(logLines.join('\n')).toContain('JWT_SECRET is not set');
 
     await pulse.line(/Others: npm run token/);
+    expect(pulse.lines).toContain(`  Fleet     http://127.0.0.1:${port}/   (live fleet page)`);
     expect(pulse.lines).toContain(`  GraphQL   http://127.0.0.1:${port}/graphql   (open it in a browser for GraphiQL)`);
     expect(pulse.lines).toContain(`  MQTT      mqtt://localhost:${mqttPort}`);
     const token = pulse.lines.find((line) => /^eyJ[\w-]+\.[\w-]+\.[\w-]+$/.test(line));
