@@ -1,56 +1,39 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { PulseEventName } from '../../src/events/events.js';
-import { createLogger } from '../../src/logger.js';
 import { PulseApi, type DeviceCredentials } from '../../src/modules/demo/simulator/api.js';
 import { newStats, SimulatedDevice } from '../../src/modules/demo/simulator/device.js';
-import { loadPulseConfig, startPulse, type RunningPulse } from '../../src/server.js';
-import type { TestApp } from '../harness/app.js';
-import { nextListener } from '../harness/listeners.js';
-
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+import type { RunningPulse } from '../../src/server.js';
+import { startBrowserSetup, type BrowserSetup } from './support.js';
 
 /**
  * The live fleet page at `/`, as a newcomer opens it on the embedded default: the development
  * token is used without asking, the counts are the fleet's, and events stream in as they commit.
  */
 describe('the live fleet page in a real browser', () => {
-  let dataDir: string;
+  let setup: BrowserSetup;
   let pulse: RunningPulse;
   let browser: Browser;
   let api: PulseApi;
   const devices: SimulatedDevice[] = [];
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(tmpdir(), 'pulse-fleet-page-'));
-    const config = loadPulseConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, MQTT_PORT: '0', LOG_LEVEL: 'silent', DEMO: 'false' });
-    pulse = await startPulse(config, createLogger('silent'));
+    setup = await startBrowserSetup('pulse-fleet-page-');
+    ({ pulse, browser } = setup);
     api = new PulseApi(pulse.url, pulse.developmentToken!);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
   }, 120_000);
 
   afterAll(async () => {
     await Promise.all(devices.map((device) => device.stop()));
-    await browser?.close();
-    await pulse?.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    await setup?.dispose();
   });
 
   const root = () => pulse.url.replace(/\/graphql$/, '/');
   const count = (page: Page, status: string) => page.locator(`#count-${status}`).innerText();
   const feedRows = (page: Page) => page.locator('#feed .event').allInnerTexts();
-  // The harness's listener probe needs only the app's event bus.
-  const subscribed = (event: PulseEventName) => nextListener({ pulse } as unknown as TestApp, event, 'demo');
 
   /** The page, once its socket is live and all of its subscriptions are registered with the server. */
   async function openLivePage(): Promise<Page> {
-    const listening = Promise.all([subscribed('deviceConnectivityChanged'), subscribed('commandStatusChanged'), subscribed('deviceChanged')]);
+    const listening = Promise.all([setup.subscribed('deviceConnectivityChanged'), setup.subscribed('commandStatusChanged'), setup.subscribed('deviceChanged')]);
     const page = await browser.newPage();
     await page.goto(root());
     await expect.poll(() => page.locator('#connection-state').getAttribute('data-state'), { timeout: 20_000 }).toBe('live');

@@ -1,42 +1,28 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createLogger } from '../../src/logger.js';
 import { PulseApi } from '../../src/modules/demo/simulator/api.js';
 import { newStats, SimulatedDevice } from '../../src/modules/demo/simulator/device.js';
-import { loadPulseConfig, startPulse, type RunningPulse } from '../../src/server.js';
-import type { TestApp } from '../harness/app.js';
-import { nextListener } from '../harness/listeners.js';
-
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+import type { RunningPulse } from '../../src/server.js';
+import { startBrowserSetup, type BrowserSetup } from './support.js';
 
 /**
  * A newcomer runs a subscription in GraphiQL on the embedded default: it authenticates with the
  * token of the Headers panel (sent as connectionParams), and a refusal is shown, not retried.
  */
 describe('GraphiQL subscriptions in a real browser', () => {
-  let dataDir: string;
+  let setup: BrowserSetup;
   let pulse: RunningPulse;
   let browser: Browser;
   const devices: SimulatedDevice[] = [];
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(tmpdir(), 'pulse-graphiql-ws-'));
-    const config = loadPulseConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, MQTT_PORT: '0', LOG_LEVEL: 'silent', DEMO: 'false' });
-    pulse = await startPulse(config, createLogger('silent'));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    setup = await startBrowserSetup('pulse-graphiql-ws-');
+    ({ pulse, browser } = setup);
   }, 120_000);
 
   afterAll(async () => {
     await Promise.all(devices.map((device) => device.stop()));
-    await browser?.close();
-    await pulse?.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    await setup?.dispose();
   });
 
   /** GraphiQL with `query` in its editor (GraphiQL keeps the editor's text in `?query=`). */
@@ -50,8 +36,7 @@ describe('GraphiQL subscriptions in a real browser', () => {
   /** The result pane's text, as one line: its editor renders spaces as U+00A0 and wraps long lines. */
   const resultOf = async (page: Page) => (await page.locator('.result-window').innerText()).replace(/\s+/g, ' ');
 
-  // The harness's listener probe needs only the app's event bus.
-  const listening = () => nextListener({ pulse } as unknown as TestApp, 'deviceConnectivityChanged', 'demo');
+  const listening = () => setup.subscribed('deviceConnectivityChanged');
 
   test('streams a simulated device coming online into the result pane', async () => {
     const api = new PulseApi(pulse.url, pulse.developmentToken!);

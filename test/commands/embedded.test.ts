@@ -1,9 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { createLogger } from '../../src/logger.js';
-import { loadPulseConfig, startPulse } from '../../src/server.js';
-import { TEST_JWT_SECRET, type TestApp } from '../harness/app.js';
+import { startEmbeddedTestApp, type TestApp } from '../harness/app.js';
 import { afterAll, beforeAll, describe, expect, test } from '../harness/fixtures.js';
 import { keepPresence, registerDevice } from '../connectivity/support.js';
 import { closeDevices, inFuture, readCommand, sendOk, simulatedDevice, statusesOf } from './support.js';
@@ -13,31 +8,12 @@ import { closeDevices, inFuture, readCommand, sendOk, simulatedDevice, statusesO
  * (Aedes, MQTT 3.1.1, per-device credentials and ACL), as `npm start` runs it.
  */
 let app: TestApp;
-let dataDir: string;
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(tmpdir(), 'pulse-commands-'));
-  const config = loadPulseConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, MQTT_PORT: '0', JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'silent' });
-  const pulse = await startPulse(config, createLogger('silent'), { autoStartWorkers: false });
-  app = {
-    pulse,
-    config,
-    port: pulse.port,
-    mqttUrl: pulse.broker!.url,
-    async gql(token, query, variables) {
-      const response = await pulse.app.yoga.fetch('http://yoga/graphql', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-        body: JSON.stringify({ query, variables }),
-      });
-      return (await response.json()) as never;
-    },
-    stop: () => pulse.stop(),
-  };
+  app = await startEmbeddedTestApp('pulse-commands-');
 }, 120_000);
 afterAll(async () => {
   await closeDevices();
   await app?.stop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
 describe('commands on PGlite and the embedded broker', () => {

@@ -1,67 +1,13 @@
 /**
- * Processes the restart tests stop and start: a Mosquitto that persists its sessions, and Pulse
- * in a child process that can be killed with SIGKILL (a real crash: no shutdown hook runs).
+ * Pulse in a child process for the restart tests, killed with SIGKILL (a real crash: no shutdown
+ * hook runs). Their broker is the harness's Mosquitto with `persistent: true`.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createConnection } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PulseEvents } from '../../src/events/events.js';
 import '../../src/modules/commands/events.js';
 import { TEST_JWT_SECRET, type GraphQLResponse } from '../harness/app.js';
-import { freePort, type OwnMosquitto } from '../harness/mosquitto.js';
-
-/**
- * A private Mosquitto that keeps sessions and queued QoS 1 messages across its own restarts
- * (persistence on, saved on SIGTERM): a broker restart then loses nothing that was accepted.
- */
-export async function startPersistentMosquitto(): Promise<OwnMosquitto> {
-  const port = await freePort();
-  const dir = await mkdtemp(join(tmpdir(), 'pulse-mosquitto-persistent-'));
-  const config = join(dir, 'mosquitto.conf');
-  await writeFile(config, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location ${dir}/\nlog_dest none\n`);
-  let child: ChildProcess | undefined;
-  const own: OwnMosquitto = {
-    url: `mqtt://127.0.0.1:${port}`,
-    port,
-    pid: () => child?.pid,
-    async start() {
-      child = spawn('mosquitto', ['-c', config], { stdio: 'ignore' });
-      await waitForListener(port);
-    },
-    async stop() {
-      const running = child;
-      child = undefined;
-      if (!running || running.exitCode !== null || running.pid === undefined) return;
-      const exited = once(running, 'exit');
-      process.kill(running.pid, 'SIGTERM');
-      await exited;
-    },
-    async dispose() {
-      await own.stop();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-  await own.start();
-  return own;
-}
-
-/** Resolves once something accepts connections on `port` (a bounded poll: a starting process emits no event). */
-async function waitForListener(port: number, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = createConnection(port, '127.0.0.1');
-      socket.once('connect', () => (socket.destroy(), resolve(true))).once('error', () => (socket.destroy(), resolve(false)));
-    });
-    if (open) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on ${port}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 export interface PulseProcess {
   port: number;

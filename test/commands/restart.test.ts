@@ -3,7 +3,7 @@ import type { TestApp } from '../harness/app.js';
 import { startMosquitto, type OwnMosquitto } from '../harness/mosquitto.js';
 import { uniqueName } from '../harness/postgres.js';
 import { REGISTER_DEVICE } from '../harness/operations.js';
-import { startPersistentMosquitto, startPulseProcess } from './processes.js';
+import { startPulseProcess } from './processes.js';
 import {
   SEND_COMMAND,
   closeDevices,
@@ -131,7 +131,7 @@ async function brokerReady(port: number): Promise<void> {
 
 describe('broker restart', () => {
   test('a command sent before and one sent during the outage each reach the device once and are delivered', async ({ tenant }) => {
-    const broker = await startPersistentMosquitto();
+    const broker = await startMosquitto({ persistent: true });
     brokers.push(broker);
     const app = await startOn(db, { MQTT_URL: broker.url, MQTT_CLIENT_ID: uniqueName('pulse-outage') });
     apps.push(app);

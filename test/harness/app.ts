@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { inject } from 'vitest';
 import { mintToken } from '../../src/auth/jwt.js';
 import type { Config } from '../../src/config.js';
@@ -63,18 +66,50 @@ export async function startTestApp(env: Record<string, string> = {}, options: St
     config,
     port: pulse.port,
     mqttUrl: config.mqtt.kind === 'external' ? config.mqtt.url : pulse.broker!.url,
-    async gql(token, query, variables) {
-      const response = await pulse.app.yoga.fetch('http://yoga/graphql', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-        body: JSON.stringify({ query, variables }),
-      });
-      return (await response.json()) as GraphQLResponse<never>;
-    },
+    gql: inProcessGraphQL(pulse),
     async stop() {
       await pulse.stop();
       await mosquitto?.dispose();
     },
+  };
+}
+
+/**
+ * The embedded default as `npm start` runs it: PGlite (PostgreSQL in WebAssembly) in a fresh data
+ * directory and the embedded broker (Aedes, per-device credentials and ACL). `stop` removes the
+ * directory too.
+ */
+export async function startEmbeddedTestApp(dataDirPrefix: string, options: StartOptions = { autoStartWorkers: false }): Promise<TestApp> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), dataDirPrefix));
+  const config = loadPulseConfig({ NODE_ENV: 'test', PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, MQTT_PORT: '0', JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'silent' });
+  let pulse: RunningPulse;
+  try {
+    pulse = await startPulse(config, createLogger('silent'), options);
+  } catch (error) {
+    await rm(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    pulse,
+    config,
+    port: pulse.port,
+    mqttUrl: pulse.broker!.url,
+    gql: inProcessGraphQL(pulse),
+    async stop() {
+      await pulse.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function inProcessGraphQL(pulse: RunningPulse): TestApp['gql'] {
+  return async (token, query, variables) => {
+    const response = await pulse.app.yoga.fetch('http://yoga/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
+    return (await response.json()) as GraphQLResponse<never>;
   };
 }
 

@@ -51,12 +51,17 @@ export interface OwnMosquitto {
   dispose(): Promise<void>;
 }
 
-/** A private Mosquitto on a free port (anonymous, in-memory): only this test's app sees its traffic. */
-export async function startMosquitto(options: { extraConfig?: string[] } = {}): Promise<OwnMosquitto> {
+/**
+ * A private Mosquitto on a free port (anonymous): only this test's app sees its traffic. In memory,
+ * or `persistent`: sessions and queued QoS 1 messages kept across its own restarts (saved on
+ * SIGTERM), so a broker restart loses nothing it accepted.
+ */
+export async function startMosquitto(options: { extraConfig?: string[]; persistent?: boolean } = {}): Promise<OwnMosquitto> {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), 'pulse-mosquitto-'));
   const config = join(dir, 'mosquitto.conf');
-  const lines = [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest none', ...(options.extraConfig ?? [])];
+  const persistence = options.persistent ? ['persistence true', `persistence_location ${dir}/`] : ['persistence false'];
+  const lines = [`listener ${port} 127.0.0.1`, 'allow_anonymous true', ...persistence, 'log_dest none', ...(options.extraConfig ?? [])];
   await writeFile(config, `${lines.join('\n')}\n`);
   let child: ChildProcess | undefined;
   const own: OwnMosquitto = {
