@@ -8,7 +8,7 @@ import { mintToken } from '../auth/jwt.js';
 import { DEVELOPMENT_JWT_SECRET } from '../config.js';
 import { PulseApi } from '../modules/demo/simulator/api.js';
 import { newStats, type SimulatorStats } from '../modules/demo/simulator/device.js';
-import { connectFleet, provisionFleet } from '../modules/demo/simulator/fleet.js';
+import { connectFleet, provisionFleet, type RunningFleet } from '../modules/demo/simulator/fleet.js';
 import { simulationPlan } from '../modules/demo/simulator/plan.js';
 
 const USAGE = `usage: npm run simulate -- [options]
@@ -80,6 +80,30 @@ const token =
   (await mintToken(process.env['JWT_SECRET'] || DEVELOPMENT_JWT_SECRET, { tenantId: options.tenantId, role: 'customer', subject: 'simulator' }, '12h'));
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
+
+// Installed before the first line is printed, so no Ctrl-C finds the process without them. While
+// devices are still connecting, Ctrl-C stops the rest from starting, then disconnects those that
+// did; a second Ctrl-C exits at once.
+const connecting = new AbortController();
+/** Filled in as the run gets there. */
+const run: { fleet?: Promise<RunningFleet>; stopProgress?: () => void; summary?: () => string } = {};
+let stopping = false;
+async function stop(reason: string): Promise<void> {
+  if (stopping) process.exit(130);
+  stopping = true;
+  connecting.abort();
+  run.stopProgress?.();
+  const fleet = await run.fleet;
+  if (fleet) {
+    say(`${reason}: disconnecting ${fleet.stats.connected} devices …`);
+    await fleet.stop();
+  }
+  say(run.summary?.() ?? `${reason}: nothing was connected yet.`);
+  process.exit(0);
+}
+process.on('SIGINT', () => void stop('Interrupted'));
+process.on('SIGTERM', () => void stop('Terminated'));
+
 const plan = simulationPlan(options);
 say(`Provisioning ${plan.length} devices of tenant "${options.tenantId}" through ${url} …`);
 let credentials: Awaited<ReturnType<typeof provisionFleet>>;
@@ -91,8 +115,6 @@ try {
 }
 say(`Connecting them to ${mqttUrl}, each with its own credentials …`);
 const stats = newStats();
-const fleet = await connectFleet({ mqttUrl, tenantId: options.tenantId, plan, credentials, stats });
-
 const startedAt = Date.now();
 let lastSent = 0;
 let lastAt = Date.now();
@@ -105,23 +127,20 @@ const progress = (stats: SimulatorStats): string => {
   return `connected ${stats.connected}/${plan.length} · sent ${stats.sent} (${rate.toFixed(1)}/s) · received ${stats.received} · acks ${stats.acked} · errors ${stats.errors}${error}`;
 };
 const tty = Boolean(process.stdout.isTTY);
+// From the first CONNECT on: connecting a large fleet takes a while, and shows its progress too.
 const ticker = setInterval(
   () => (tty ? process.stdout.write(`\r\u001b[2K${progress(stats)}`) : say(progress(stats))),
   tty ? 1_000 : 10_000,
 );
-say(tty ? 'Running; Ctrl-C disconnects every device cleanly.' : 'Running.');
 
-let stopping = false;
-async function stop(reason: string): Promise<void> {
-  if (stopping) process.exit(130);
-  stopping = true;
+run.stopProgress = () => {
   clearInterval(ticker);
   if (tty) process.stdout.write('\n');
-  say(`${reason}: disconnecting ${stats.connected} devices …`);
-  await fleet.stop();
-  say(`Done after ${Math.round((Date.now() - startedAt) / 1000)} s: sent ${stats.sent}, received ${stats.received}, acks ${stats.acked}, errors ${stats.errors}.`);
-  process.exit(0);
+};
+run.summary = () => `Done after ${Math.round((Date.now() - startedAt) / 1000)} s: sent ${stats.sent}, received ${stats.received}, acks ${stats.acked}, errors ${stats.errors}.`;
+run.fleet = connectFleet({ mqttUrl, tenantId: options.tenantId, plan, credentials, stats, signal: connecting.signal });
+await run.fleet;
+if (!stopping) {
+  say(tty ? 'Running; Ctrl-C disconnects every device cleanly.' : 'Running.');
+  if (duration !== undefined) setTimeout(() => void stop(`${duration} s elapsed`), duration * 1000);
 }
-process.on('SIGINT', () => void stop('Interrupted'));
-process.on('SIGTERM', () => void stop('Terminated'));
-if (duration !== undefined) setTimeout(() => void stop(`${duration} s elapsed`), duration * 1000);

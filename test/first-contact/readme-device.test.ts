@@ -55,6 +55,8 @@ describe('the README device', () => {
     device.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     try {
       await presence.until((event) => event.deviceConnectivityChanged.status === 'ONLINE', `the device online (stderr: ${output})`);
+      // Its first report may commit in a later batch than its status: wait for the report itself.
+      await twin.until((event) => event.deviceTwinChanged.direction === 'REPORTED', `the first report (stderr: ${output})`);
       expect((await gql('{ device(deviceId: "gw-17") { twin { reported } } }')).device.twin.reported).toEqual({ fw: { version: '2.4.1' } });
 
       await gql('mutation { updateDeviceTwinDesired(input: { deviceId: "gw-17", expectedVersion: 0, desired: { config: { led: "green" } } }) { __typename } }');

@@ -105,6 +105,23 @@ describe('npm run simulate', () => {
     }
   }, 180_000);
 
+  test('Ctrl-C while the fleet is still connecting stops the rest, disconnects those connected, and exits cleanly', async ({ tenant }) => {
+    const run = simulate(['--tenant', tenant.tenantId, '--devices', '60', '--rate', '1', '--url', `http://127.0.0.1:${app.port}/graphql`, '--mqtt', app.mqttUrl, '--token', tenant.token]);
+    await new Promise<void>((resolve) => {
+      const check = () => run.output().includes('Connecting them') && (run.child.stdout!.off('data', check), resolve());
+      run.child.stdout!.on('data', check);
+      check();
+    });
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(0);
+    expect(run.output()).toMatch(/Interrupted: disconnecting \d+ devices …/);
+    expect(run.output()).toMatch(/Done after \d+ s: /);
+    // Every device that connected said offline before it left.
+    await expect
+      .poll(async () => (await app.gql<Data>(tenant.token, '{ devices(filter: { status: [ONLINE, STALE] }) { totalCount } }')).data!.devices.totalCount, { timeout: 20_000 })
+      .toBe(0);
+  }, 120_000);
+
   test('refuses bad arguments with its usage', async () => {
     const run = simulate(['--devices', 'many']);
     expect(await run.exited).toBe(2);

@@ -61,6 +61,8 @@ export async function connectFleet(options: {
   credentials: ReadonlyMap<string, DeviceCredentials>;
   stats: SimulatorStats;
   concurrency?: number;
+  /** Aborted (Ctrl-C while connecting): no further device starts; those started are returned. */
+  signal?: AbortSignal;
 }): Promise<RunningFleet> {
   const devices = options.plan.flatMap((planned) => {
     const credentials = options.credentials.get(planned.spec.deviceId);
@@ -78,7 +80,7 @@ export async function connectFleet(options: {
   });
   const queue = [...devices];
   const worker = async () => {
-    for (let device = queue.shift(); device; device = queue.shift()) {
+    for (let device = queue.shift(); device && !options.signal?.aborted; device = queue.shift()) {
       // A refusal is counted by the device itself, which keeps retrying.
       await device.start().catch(() => undefined);
     }
