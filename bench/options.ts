@@ -8,7 +8,7 @@ function int(name: string, fallback: number): number {
   return value;
 }
 
-export const SUITES = ['reads', 'writes', 'fanout', 'mqtt', 'commands', 'telemetry', 'links', 'login-flood', 'groups'] as const;
+export const SUITES = ['reads', 'writes', 'fanout', 'mqtt', 'commands', 'telemetry', 'links', 'login-flood', 'groups', 'scale', 'footprint'] as const;
 export type Suite = (typeof SUITES)[number];
 
 export interface BenchOptions {
@@ -21,6 +21,16 @@ export interface BenchOptions {
   mqtt: { url: string | undefined; devices: number; messages: number; timeoutSeconds: number };
   commands: { devices: number; count: number; concurrency: number; timeoutSeconds: number };
   telemetry: { devices: number; messages: number; metrics: number; historySamples: number; historyRuns: number; timeoutSeconds: number };
+  scale: {
+    /** graphql-ws subscriptions on one Pulse; sockets are capped by the open-files limit, the rest ride as second subscriptions. */
+    subscribers: number;
+    clientProcesses: number;
+    churnCycles: number;
+    churnSockets: number;
+    churnSocketCycles: number;
+    timeoutSeconds: number;
+  };
+  footprint: { runs: number; idleSeconds: number };
   poolSize: number;
   jsonOut: string | undefined;
 }
@@ -69,6 +79,15 @@ export function loadOptions(argv: string[]): BenchOptions {
       historyRuns: int('BENCH_HISTORY_RUNS', 5),
       timeoutSeconds: int('BENCH_TELEMETRY_TIMEOUT_SECONDS', 120),
     },
+    scale: {
+      subscribers: int('BENCH_SCALE_SUBSCRIBERS', 20_000),
+      clientProcesses: int('BENCH_SCALE_CLIENTS', 4),
+      churnCycles: int('BENCH_SCALE_CHURN_CYCLES', 10_000),
+      churnSockets: int('BENCH_SCALE_CHURN_SOCKETS', 10),
+      churnSocketCycles: int('BENCH_SCALE_CHURN_SOCKET_CYCLES', 1_000),
+      timeoutSeconds: int('BENCH_SCALE_TIMEOUT_SECONDS', 120),
+    },
+    footprint: { runs: int('BENCH_FOOTPRINT_RUNS', 1), idleSeconds: int('BENCH_FOOTPRINT_IDLE_SECONDS', 10) },
     poolSize: int('BENCH_POOL_SIZE', 10),
     jsonOut: jsonIndex >= 0 ? argv[jsonIndex + 1] : undefined,
   };

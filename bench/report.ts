@@ -15,6 +15,11 @@ export interface Row {
   referenceName: string;
   reference: Figure;
   notes: string[];
+  /**
+   * Latency, memory, time to ready: the ratio is then reference / pulse, so that here too a
+   * ratio of 1 or more means Pulse is at least as good as the reference (or a goal).
+   */
+  lowerIsBetter?: boolean;
 }
 
 export function isPending(figure: Row['pulse']): figure is { pending: string } {
@@ -23,6 +28,7 @@ export function isPending(figure: Row['pulse']): figure is { pending: string } {
 
 export function ratioOf(row: Row): number | null {
   if (isPending(row.pulse) || row.reference.value <= 0) return null;
+  if (row.lowerIsBetter) return row.pulse.value > 0 ? row.reference.value / row.pulse.value : null;
   return row.pulse.value / row.reference.value;
 }
 
@@ -57,7 +63,7 @@ export function renderReport(rows: Row[]): string {
     const pulse = isPending(row.pulse) ? `pending (${row.pulse.pending})` : `${formatNumber(row.pulse.value)} ${row.pulse.unit}`;
     out.push(
       `${row.title}: pulse ${pulse}, ${row.referenceName} ${formatNumber(row.reference.value)} ${row.reference.unit}` +
-        (ratio === null ? '' : ` → ${ratio.toFixed(2)}×`),
+        (ratio === null ? '' : ` → ${ratio.toFixed(2)}×${row.lowerIsBetter ? ' (lower is better: reference / pulse)' : ''}`),
     );
     if (!isPending(row.pulse) && row.pulse.detail) out.push(`    pulse: ${row.pulse.detail}`);
     if (row.reference.detail) out.push(`    ${row.referenceName}: ${row.reference.detail}`);

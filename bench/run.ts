@@ -16,6 +16,7 @@ import { mintToken } from '../src/auth/jwt.js';
 import { runCommands } from './commands.js';
 import type { BenchContext } from './context.js';
 import { runFanout } from './fanout.js';
+import { runFootprint } from './footprint.js';
 import { runGraphQLReads } from './graphql-reads.js';
 import { runGroups } from './groups.js';
 import { runLinks } from './links.js';
@@ -26,6 +27,7 @@ import { startBroker } from './lib/mosquitto.js';
 import { runMqttIngest } from './mqtt-ingest.js';
 import { loadOptions, type Suite } from './options.js';
 import { renderReport, type Row } from './report.js';
+import { runScale } from './scale.js';
 import { createBenchDatabase, dropBenchDatabase, withClient } from './setup.js';
 import { runTelemetry } from './telemetry.js';
 import { runTwinWrites } from './twin-writes.js';
@@ -67,6 +69,8 @@ const suites: Record<Suite, (ctx: BenchContext) => Promise<Row[]>> = {
   links: runLinks,
   'login-flood': runLoginFlood,
   groups: runGroups,
+  scale: runScale,
+  footprint: runFootprint,
 };
 
 async function main(): Promise<void> {

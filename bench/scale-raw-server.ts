@@ -1,0 +1,47 @@
+/**
+ * The limit of the scale suite, in its own process: a bare `ws` server holding as many sockets as
+ * Pulse does and sending one prebuilt message to every one of them (two copies to a socket that
+ * asked for two, as Pulse sends to a socket with two subscriptions). Started with `--expose-gc` so
+ * its memory per socket is read after a full collection, like Pulse's.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { serveIpc } from './lib/child.js';
+import { fullGc, type MemoryReading } from './lib/memory.js';
+import { RAW_DOUBLE_REQUEST } from './scale-protocol.js';
+
+const httpServer = createServer((_req, res) => res.writeHead(404).end());
+const wss = new WebSocketServer({ server: httpServer, path: '/ws', perMessageDeflate: false });
+const copies = new Map<WebSocket, number>();
+wss.on('connection', (socket) => {
+  copies.set(socket, 1);
+  socket.on('message', (data) => {
+    if (String(data) === RAW_DOUBLE_REQUEST) copies.set(socket, 2);
+  });
+  socket.on('close', () => copies.delete(socket));
+});
+await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
+const { port } = httpServer.address() as AddressInfo;
+
+serveIpc(
+  {
+    /** Sockets open and deliveries one broadcast makes. */
+    sockets: () => ({ sockets: copies.size, deliveries: [...copies.values()].reduce((sum, n) => sum + n, 0) }),
+    /** Sends the message to every socket; answers with how long the server's own loop took. */
+    broadcast(payload) {
+      // Encoded once: the least a server can do per socket is write the same bytes.
+      const started = performance.now();
+      const bytes = Buffer.from((payload as { message: string }).message);
+      for (const [socket, count] of copies) for (let i = 0; i < count; i++) socket.send(bytes, { binary: false });
+      return { sendMs: performance.now() - started };
+    },
+    memory: (): MemoryReading => fullGc(),
+  },
+  async () => {
+    for (const socket of copies.keys()) socket.terminate();
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+    await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+  },
+  port,
+);
