@@ -1,6 +1,7 @@
 /**
  * The "limits" in their own process, shaped like Pulse's side of each comparison:
- * - a raw `ws` server on the same kind of socket that broadcasts prebuilt JSON messages (fan-out);
+ * - a raw `ws` server on the same kind of socket that broadcasts prebuilt JSON messages, each
+ *   encoded once and the same Buffer sent to every socket (fan-out);
  * - a plain mqtt.js subscriber on the ingest topics that counts QoS 1 messages (MQTT ingest).
  */
 import type { AddressInfo } from 'node:net';
@@ -36,6 +37,7 @@ const { port } = httpServer.address() as AddressInfo;
 let subscriber: MqttClient | undefined;
 let received = 0;
 
+const TEXT_FRAME = { binary: false } as const;
 const yieldToLoop = () => new Promise((resolve) => setImmediate(resolve));
 
 serveIpc(
@@ -43,9 +45,12 @@ serveIpc(
     sockets: () => sockets.size,
     async broadcast(payload) {
       const request = payload as BroadcastRequest;
+      // Each message encoded once, then the same bytes handed to every socket as a text frame:
+      // the least work per send (a string would be encoded again for each socket).
+      const messages = request.messages.map((message) => Buffer.from(message));
       for (let i = 0; i < request.count; i++) {
-        const message = request.messages[i % request.messages.length]!;
-        for (const socket of sockets) socket.send(message);
+        const message = messages[i % messages.length]!;
+        for (const socket of sockets) socket.send(message, TEXT_FRAME);
         if ((i + 1) % request.burst === 0) await yieldToLoop();
       }
       return request.count;

@@ -44,7 +44,9 @@ serveIpc(
     async publish(payload) {
       const request = payload as PublishRequest;
       for (let i = 0; i < request.count; i++) {
-        const event = request.payloads[i % request.payloads.length]!;
+        // A fresh object each time, as every real publish is: reads shared by the subscribers of
+        // one event are keyed by the event object, and must not carry over to the next event.
+        const event = { ...request.payloads[i % request.payloads.length]! };
         app.events.publish(request.event, event as never);
         if ((i + 1) % request.burst === 0) await yieldToLoop();
       }

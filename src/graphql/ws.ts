@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { TokenVerifier } from '../auth/jwt.js';
@@ -8,7 +8,9 @@ import type { Metrics } from '../http/metrics.js';
 import { jsonTextDepthExceeds } from '../kernel/json.js';
 import type { Logger } from '../logger.js';
 import { subscriptionArgumentErrors } from './argument-guard.js';
+import type { GraphQLContext } from './context.js';
 import { MAX_REQUEST_JSON_DEPTH } from './request-bounds.js';
+import { canonicalJson, SharedSubscriptions, type SubscriberDelivery } from './shared-subscriptions.js';
 import type { PulseYoga } from './yoga.js';
 
 interface EnvelopedRoot {
@@ -22,6 +24,10 @@ export interface WebSocketOptions {
   /** Checks of one operation that need its variables (cost); an error refuses that operation only. */
   checkOperation: (args: ExecutionArgs) => GraphQLError | null;
   logger: Logger;
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<ExecutionResult> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
 /** Sockets still open this long after the server said "going away" (1001) are cut. */
@@ -51,6 +57,8 @@ function refuseDeepMessages(socket: WebSocket): void {
  * WebSocket operations exactly as to HTTP ones. The token comes in `connectionParams.authorization`.
  * Whatever is wrong with one `subscribe` (it does not parse, breaks a limit, fails unexpectedly)
  * is an `error` message for that operation's id: the socket and its other subscriptions live on.
+ * Subscriptions whose results must be equal (tenant, role, document, variables) share one
+ * execution per event and one serialised message (shared-subscriptions.ts).
  */
 export function attachGraphQLWebSocket(server: Server, yoga: PulseYoga, verifier: TokenVerifier, metrics: Metrics, options: WebSocketOptions) {
   const wsServer = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: options.maxPayloadBytes });
@@ -63,10 +71,13 @@ export function attachGraphQLWebSocket(server: Server, yoga: PulseYoga, verifier
   };
   const asErrors = (error: unknown): GraphQLError[] =>
     [error instanceof Error && error.name === 'GraphQLError' ? (error as GraphQLError) : unexpected(error)];
+  const shared = new SharedSubscriptions();
+  /** Filled in `onSubscribe` for the `subscribe` call graphql-ws makes next with the same arguments. */
+  const deliveries = new WeakMap<ExecutionArgs, SubscriberDelivery & { shareKey: string }>();
   const disposable = useServer(
     {
       execute: (args) => runOperation(args, 'execute'),
-      subscribe: (args) => runOperation(args, 'subscribe'),
+      subscribe: (args) => subscribeShared(args),
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.['authorization'];
         // Refuse at connection time (close 4403 Forbidden) rather than accept a socket that can do
@@ -76,7 +87,7 @@ export function attachGraphQLWebSocket(server: Server, yoga: PulseYoga, verifier
           () => false,
         );
       },
-      onSubscribe: async (ctx, _id, params) => {
+      onSubscribe: async (ctx, id, params) => {
         try {
           const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
             ...ctx,
@@ -102,7 +113,13 @@ export function attachGraphQLWebSocket(server: Server, yoga: PulseYoga, verifier
           const refused = subscriptionArgumentErrors(args);
           if (refused.length > 0) return refused;
           const refusal = options.checkOperation(args);
-          return refusal ? [refusal] : args;
+          if (refusal) return [refusal];
+          // What decides a subscription's results: what RLS shows (tenant, role; no resolver reads
+          // the actor or the principal) and the operation with its variables. Equal keys share.
+          const { scope } = contextValue as unknown as GraphQLContext;
+          const shareKey = [scope.tenantId ?? '', scope.role, params.operationName ?? '', canonicalJson(params.variables ?? {}), params.query].join('\u0000');
+          deliveries.set(args, { socket: ctx.extra.socket, id, shareKey });
+          return args;
         } catch (error) {
           return asErrors(error);
         }
@@ -124,6 +141,17 @@ export function attachGraphQLWebSocket(server: Server, yoga: PulseYoga, verifier
     } catch (error) {
       return { errors: asErrors(error) } as never;
     }
+  }
+
+  /**
+   * Runs this subscriber's own subscribe phase (authorisation, arguments, NotFound: its own errors),
+   * then joins the group of subscribers whose results are the same as its own would be.
+   */
+  async function subscribeShared(args: ExecutionArgs): Promise<never> {
+    const own = await runOperation(args, 'subscribe');
+    const delivery = deliveries.get(args);
+    if (!delivery || !isAsyncIterable(own)) return own;
+    return shared.join(delivery.shareKey, own, delivery) as never;
   }
 
   return {

@@ -1,9 +1,8 @@
-import { filter, pipe } from 'graphql-yoga';
 import { Prisma } from '../../generated/prisma/client.js';
 import type { TenantSession } from '../../db/tenant-session.js';
 import type { PulseEvents } from '../../events/events.js';
 import { builder } from '../../graphql/builder.js';
-import { DeviceEventInterface } from '../devices/device-event.js';
+import { DeviceEventInterface, deviceEvents } from '../devices/device-event.js';
 import { findGroup, groupMembershipSql, type GroupRecord } from '../groups/membership.js';
 import { requireTenant } from '../tenants/service.js';
 import { AlertRef, AlertSeverityEnum } from './schema.js';
@@ -56,14 +55,11 @@ builder.subscriptionFields((t) => ({
       const tenantId = requireTenant(ctx.scope);
       const { deviceId, severities } = args;
       const group = args.groupId ? await findGroup(ctx.session, tenantId, args.groupId) : null;
-      return pipe(
-        ctx.events.subscribe('alertChanged', tenantId),
-        filter(async (event: AlertChanged) => {
-          if (deviceId && event.deviceId !== deviceId) return false;
-          if (severities?.length && !severities.includes(event.severity)) return false;
-          return !group || isMember(ctx.session, group, event.deviceId);
-        }),
-      );
+      return deviceEvents(ctx, ctx.events.subscribe('alertChanged', tenantId), async (event: AlertChanged) => {
+        if (deviceId && event.deviceId !== deviceId) return false;
+        if (severities?.length && !severities.includes(event.severity)) return false;
+        return !group || isMember(ctx.session, group, event.deviceId);
+      });
     },
     resolve: (event) => event,
   }),

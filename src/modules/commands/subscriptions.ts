@@ -1,9 +1,8 @@
-import { filter, pipe } from 'graphql-yoga';
 import type { PulseEvents } from '../../events/events.js';
 import { builder } from '../../graphql/builder.js';
 import { NotFoundError } from '../../kernel/errors.js';
 import { isValidId } from '../../kernel/ids.js';
-import { DeviceEventInterface } from '../devices/device-event.js';
+import { DeviceEventInterface, deviceEvents } from '../devices/device-event.js';
 import { requireTenant } from '../tenants/service.js';
 import { CommandRef, CommandStatusEnum } from './schema.js';
 import './events.js';
@@ -42,9 +41,10 @@ builder.subscriptionFields((t) => ({
           : null;
         if (!batch) throw new NotFoundError('CommandBatch', batchId);
       }
-      return pipe(
+      return deviceEvents(
+        ctx,
         ctx.events.subscribe('commandStatusChanged', tenantId),
-        filter((event: StatusChanged) => (!deviceId || event.deviceId === deviceId) && (!batchId || event.batchId === batchId)),
+        (event: StatusChanged) => (!deviceId || event.deviceId === deviceId) && (!batchId || event.batchId === batchId),
       );
     },
     resolve: (event) => event,

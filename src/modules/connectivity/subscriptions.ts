@@ -1,8 +1,7 @@
-import { filter, pipe } from 'graphql-yoga';
 import { groupScope } from '../groups/subscriptions.js';
 import type { PulseEvents } from '../../events/events.js';
 import { builder } from '../../graphql/builder.js';
-import { DeviceEventInterface } from '../devices/device-event.js';
+import { DeviceEventInterface, deviceEvents } from '../devices/device-event.js';
 import { DeviceStatus } from './device-fields.js';
 import { requireTenant } from '../tenants/service.js';
 import { ConnectionEventType } from './schema.js';
@@ -32,9 +31,10 @@ builder.subscriptionFields((t) => ({
       const tenantId = requireTenant(ctx.scope);
       const { deviceId } = args;
       const inGroup = await groupScope(ctx, args.groupId);
-      return pipe(
+      return deviceEvents(
+        ctx,
         ctx.events.subscribe('deviceConnectivityChanged', tenantId),
-        filter(async (event: ConnectivityEvent) => (!deviceId || event.deviceId === deviceId) && inGroup(event)),
+        async (event: ConnectivityEvent) => (!deviceId || event.deviceId === deviceId) && inGroup(event),
       );
     },
     resolve: (event) => event,

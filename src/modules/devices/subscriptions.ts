@@ -1,7 +1,6 @@
-import { filter, pipe } from 'graphql-yoga';
 import type { PulseEvents } from '../../events/events.js';
 import { builder } from '../../graphql/builder.js';
-import { DeviceEventInterface } from './device-event.js';
+import { DeviceEventInterface, deviceEvents } from './device-event.js';
 import { requireTenant } from '../tenants/service.js';
 
 const DeviceChange = builder.enumType('DeviceChange', { values: ['REGISTERED', 'UPDATED', 'DECOMMISSIONED'] as const });
@@ -19,10 +18,7 @@ builder.subscriptionFields((t) => ({
     description: "Registrations, updates and decommissions in the caller's tenant, optionally of one device",
     args: { deviceId: t.arg.string() },
     subscribe: (_root, args, ctx) =>
-      pipe(
-        ctx.events.subscribe('deviceChanged', requireTenant(ctx.scope)),
-        filter((event: PulseEvents['deviceChanged']) => !args.deviceId || event.deviceId === args.deviceId),
-      ),
+      deviceEvents(ctx, ctx.events.subscribe('deviceChanged', requireTenant(ctx.scope)), (event) => !args.deviceId || event.deviceId === args.deviceId),
     resolve: (event) => event,
   }),
 }));

@@ -1,8 +1,7 @@
-import { filter, pipe } from 'graphql-yoga';
 import type { PulseEvents } from '../../events/events.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { builder } from '../../graphql/builder.js';
-import { DeviceEventInterface } from '../devices/device-event.js';
+import { DeviceEventInterface, deviceEvents } from '../devices/device-event.js';
 import { requireTenant } from '../tenants/service.js';
 import { findGroup, isGroupMember, type GroupRecord } from './membership.js';
 
@@ -64,10 +63,7 @@ builder.subscriptionFields((t) => ({
     subscribe: async (_root, args, ctx) => {
       const tenantId = requireTenant(ctx.scope);
       await findGroup(ctx.session, tenantId, args.groupId);
-      return pipe(
-        ctx.events.subscribe('deviceGroupMembershipChanged', tenantId),
-        filter((event: MembershipChanged) => event.groupId === args.groupId),
-      );
+      return deviceEvents(ctx, ctx.events.subscribe('deviceGroupMembershipChanged', tenantId), (event: MembershipChanged) => event.groupId === args.groupId);
     },
     resolve: (event) => event,
   }),

@@ -1,7 +1,6 @@
-import { filter, pipe } from 'graphql-yoga';
 import type { PulseEvents } from '../../events/events.js';
 import { builder } from '../../graphql/builder.js';
-import { DeviceEventInterface } from '../devices/device-event.js';
+import { DeviceEventInterface, deviceEvents } from '../devices/device-event.js';
 import { groupScope } from '../groups/subscriptions.js';
 import { requireTenant } from '../tenants/service.js';
 import { DeviceTwinRef, TwinDirection, TwinSyncStatus } from './schema.js';
@@ -38,9 +37,10 @@ builder.subscriptionFields((t) => ({
     args: { deviceId: t.arg.string(), groupId: t.arg.string() },
     subscribe: async (_root, args, ctx) => {
       const inGroup = await groupScope(ctx, args.groupId);
-      return pipe(
+      return deviceEvents(
+        ctx,
         ctx.events.subscribe('deviceTwinChanged', requireTenant(ctx.scope)),
-        filter(async (event: TwinChanged) => (!args.deviceId || event.deviceId === args.deviceId) && inGroup(event)),
+        async (event: TwinChanged) => (!args.deviceId || event.deviceId === args.deviceId) && inGroup(event),
       );
     },
     resolve: (event) => event,
