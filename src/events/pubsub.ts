@@ -1,8 +1,13 @@
 import { setMaxListeners } from 'node:events';
+import { createRequire } from 'node:module';
 import { createPubSub } from 'graphql-yoga';
-import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
-import { Redis } from 'ioredis';
+import type * as RedisEventTarget from '@graphql-yoga/redis-event-target';
+import type * as IORedis from 'ioredis';
 import type { PulseEventName, PulseEvents } from './events.js';
+
+// Loaded only when REDIS_URL is set: ioredis and its dependencies hold ~10 MB of a process that
+// never talks to Redis (most single-instance deployments, the embedded default).
+const require = createRequire(import.meta.url);
 
 type ChannelMap = { [K in PulseEventName]: [tenantId: string, payload: PulseEvents[K]] };
 
@@ -15,9 +20,11 @@ export interface EventBus {
 
 /** Creates the event bus; with a Redis URL, events fan out to every instance subscribed to Redis. */
 export function createEventBus(redisUrl?: string): EventBus {
-  let redisClients: Redis[] = [];
+  let redisClients: IORedis.Redis[] = [];
   let pubsub;
   if (redisUrl) {
+    const { Redis } = require('ioredis') as typeof IORedis;
+    const { createRedisEventTarget } = require('@graphql-yoga/redis-event-target') as typeof RedisEventTarget;
     const publishClient = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 });
     const subscribeClient = new Redis(redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 });
     redisClients = [publishClient, subscribeClient];
