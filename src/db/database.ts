@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
-import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
+import type { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.js';
 import type { Logger } from '../logger.js';
 import { applyMigrations, type MigrationResult } from './migrate.js';
+import { SCOPE_SQL, SCOPE_WITH_ROLE_SQL } from './scope-sql.js';
+import { ScopedPool } from './scoped-pool.js';
 import { connectPgExecutor, pgliteExecutor, type SqlExecutor } from './sql-executor.js';
 
 /** The role every tenant transaction runs as; created by the first migration. */
@@ -63,8 +64,17 @@ async function openPostgres(options: Extract<DatabaseOptions, { kind: 'postgres'
         'Prefer a dedicated login role granted pulse_app (see README).',
     );
   }
+  const pool = new ScopedPool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    // Prisma's maxWait no longer covers the wait for a connection (taken at the first statement).
+    connectionTimeoutMillis: TRANSACTION_MAX_WAIT_MS,
+    scopeStatements: [SCOPE_SQL, SCOPE_WITH_ROLE_SQL],
+    // Only an RLS-bound login role may have a statement written before its scope is confirmed.
+    pipelineFirstStatement: assumeRole === null,
+  });
   const adapter = new PrismaPg(
-    { connectionString: options.url, max: options.poolSize ?? 10 },
+    pool,
     // Named statements are parsed and planned once per connection instead of on every execution;
     // the name is the text's hash, so one name never stands for two texts.
     options.preparedStatements === false ? {} : { statementNameGenerator: (query) => statementName(query.sql) },
@@ -79,13 +89,19 @@ async function openPostgres(options: Extract<DatabaseOptions, { kind: 'postgres'
       async ping() {
         await prisma.$queryRaw`SELECT 1`;
       },
-      close: () => prisma.$disconnect(),
+      async close() {
+        await prisma.$disconnect();
+        // An external pool is the caller's to end (the adapter only detaches from it).
+        if (!pool.ending) await pool.end();
+      },
     },
   };
 }
 
 async function openPglite(dataDir: string | undefined, logger: Logger, onQuery?: (sql: string) => void): Promise<OpenedDatabase> {
   if (dataDir) await mkdir(dataDir, { recursive: true });
+  // Loaded only for the embedded default: a server on PostgreSQL never needs PGlite's code.
+  const [{ PGlite }, { PrismaPGlite }] = await Promise.all([import('@electric-sql/pglite'), import('pglite-prisma-adapter')]);
   const pglite = await PGlite.create(dataDir);
   let migrations: MigrationResult;
   try {
@@ -114,8 +130,22 @@ async function openPglite(dataDir: string | undefined, logger: Logger, onQuery?:
   };
 }
 
+/** How long a transaction may wait for a pooled connection (as Prisma's `maxWait`). */
+export const TRANSACTION_MAX_WAIT_MS = 10_000;
+
+/** Statement texts are few (one per query shape) but raw SQL with lists can vary: bounded. */
+const STATEMENT_NAMES_REMEMBERED = 5_000;
+const statementNames = new Map<string, string>();
+
+/** The text's hash, computed once per text (it was a measurable share of every query). */
 function statementName(sql: string): string {
-  return `pulse_${createHash('sha1').update(sql).digest('base64url')}`;
+  let name = statementNames.get(sql);
+  if (name === undefined) {
+    name = `pulse_${createHash('sha1').update(sql).digest('base64url')}`;
+    if (statementNames.size >= STATEMENT_NAMES_REMEMBERED) statementNames.clear();
+    statementNames.set(sql, name);
+  }
+  return name;
 }
 
 function createClient(adapter: PrismaPg | PrismaPGlite, onQuery?: (sql: string) => void): PrismaClient {

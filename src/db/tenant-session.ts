@@ -4,6 +4,7 @@ import type { PulseEventName, PulseEvents } from '../events/events.js';
 import type { Logger } from '../logger.js';
 import type { TenantScope } from '../kernel/scope.js';
 import type { Database } from './database.js';
+import { scopeQuery } from './scope-sql.js';
 
 export type { Role, TenantScope } from '../kernel/scope.js';
 
@@ -53,6 +54,7 @@ export function createSessionRunner(database: Database, events: EventBus, logger
       const afterCommitTasks: Array<() => Promise<void>> = [];
       let savepoints = 0;
       const result = await database.prisma.$transaction(async (db) => {
+        // On PostgreSQL the pool holds this back and sends it with the first statement (scoped-pool.ts).
         await scopeStatement(db, scope, database.assumeRole);
         return work({
           db,
@@ -149,13 +151,10 @@ export function perQuerySession(database: Database, scope: TenantScope): TenantS
 
 /**
  * Sets tenant, role and actor transaction-locally (`is_local = true`), so nothing leaks to the
- * next user of the pooled connection. Switching role is `set_config('role', ...)`: the same as
- * SET LOCAL ROLE, in the same round trip.
+ * next user of the pooled connection (scope-sql.ts). On PostgreSQL the pool sends it together
+ * with the transaction's next statement.
  */
 function scopeStatement(db: Tx | Database['prisma'], scope: TenantScope, assumeRole: string | null) {
-  const tenant = scope.tenantId ?? '';
-  const actor = scope.actorId ?? '';
-  return assumeRole
-    ? db.$queryRaw`SELECT set_config('role', ${assumeRole}, true), set_config('app.tenant_id', ${tenant}, true), set_config('app.role', ${scope.role}, true), set_config('app.actor', ${actor}, true)`
-    : db.$queryRaw`SELECT set_config('app.tenant_id', ${tenant}, true), set_config('app.role', ${scope.role}, true), set_config('app.actor', ${actor}, true)`;
+  const { text, values } = scopeQuery(scope, assumeRole);
+  return db.$queryRawUnsafe(text, ...values);
 }

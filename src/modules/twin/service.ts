@@ -20,10 +20,9 @@ import { updateMetadata } from './metadata.js';
 import { conflictingPaths, ROOT_PATH } from './paths.js';
 import {
   advanceReportedSeq,
-  appendTwinHistory,
   desiredHistoryBetween,
   readTwin,
-  updateTwinIfVersion,
+  writeTwinIfVersion,
   type DeviceKey,
   type TwinActor,
   type TwinRow,
@@ -90,8 +89,9 @@ export async function updateDesiredTwin(session: TenantSession, services: AppSer
     const row = await readTwin(session, key, { lock: locked });
     if (!row || row.decommissioned) throw new NotFoundError('Device', key.deviceId);
     const plan = await planDesiredWrite(session, key, row, input, limits);
-    const write = await updateTwinIfVersion(session, 'desired', key, row.desiredVersion, plan.document, plan.metadata);
-    if (write) return recordDesiredWrite(session, services, key, { input, row, plan, write });
+    const history = { patch: plan.patch, mode: input.mode === 'MERGE' ? 'merge' : 'replace', actor: writerOf(session.scope) } as const;
+    const write = await writeTwinIfVersion(session, 'desired', key, row.desiredVersion, plan.document, plan.metadata, history);
+    if (write) return announceDesiredWrite(session, services, key, { row, plan, write });
     if (locked) throw new Error(`desired version of ${key.deviceId} moved under a row lock`);
   }
 }
@@ -142,14 +142,13 @@ async function conflictsSince(
   return conflictingPaths(written, touched);
 }
 
-async function recordDesiredWrite(
+/** After a stored desired write: its event, and the retained document for the device after commit. */
+function announceDesiredWrite(
   session: TenantSession,
   services: AppServices,
   key: DeviceKey,
-  { input, row, plan, write }: { input: UpdateDesiredInput; row: TwinRow; plan: DesiredPlan; write: TwinWrite },
-): Promise<DesiredWriteResult> {
-  const mode: TwinWriteMode = input.mode === 'MERGE' ? 'merge' : 'replace';
-  await appendTwinHistory(session, key, { direction: 'desired', version: write.version, patch: plan.patch, document: plan.document, mode, actor: writerOf(session.scope) });
+  { row, plan, write }: { row: TwinRow; plan: DesiredPlan; write: TwinWrite },
+): DesiredWriteResult {
   publishTwinChanged(session, key, 'DESIRED', write);
   const message = { version: write.version, state: plan.document, ts: write.updatedAt.toISOString() };
   session.afterCommit(() => publishDesiredState(services.messenger, key, message));
@@ -201,10 +200,10 @@ export async function recordReportedTwin(
     return { status: 'duplicate' };
   }
   const metadata = updateMetadata(row.reportedMetadata, row.reported, document, row.now, merge ? mergePatchPaths(report.state, row.reported) : []);
-  const write = await updateTwinIfVersion(session, 'reported', key, row.reportedVersion, document, metadata, report.seq);
-  if (!write) throw new Error(`reported version of ${key.deviceId} moved under a row lock`);
   const patch = merge ? report.state : (diffToMergePatch(row.reported, document) ?? document);
-  await appendTwinHistory(session, key, { direction: 'reported', version: write.version, patch, document, mode: report.mode, actor: { type: 'device', id: key.deviceId } });
+  const history = { patch, mode: report.mode, actor: { type: 'device', id: key.deviceId } } as const;
+  const write = await writeTwinIfVersion(session, 'reported', key, row.reportedVersion, document, metadata, history, report.seq);
+  if (!write) throw new Error(`reported version of ${key.deviceId} moved under a row lock`);
   publishTwinChanged(session, key, 'REPORTED', write);
   return { status: 'applied' };
 }

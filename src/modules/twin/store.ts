@@ -76,29 +76,48 @@ const SIDE_COLUMNS = {
   reported: { state: Prisma.raw('reported_state'), metadata: Prisma.raw('reported_metadata'), version: Prisma.raw('reported_version'), updatedAt: Prisma.raw('reported_updated_at') },
 } as const;
 
+/** How an accepted write is recorded in `device_twin_history`, beside the new document. */
+export type TwinHistoryRecord = {
+  /** The merge patch the write amounts to (a REPLACE is recorded as its diff). */
+  patch: JsonValue;
+  mode: TwinWriteMode;
+  actor: TwinActor;
+};
+
 /**
- * Stores one side's document if, and only if, its stored version is still `baseVersion`: one
- * conditional UPDATE, so the check and the write are atomic. Returns `null` when another writer
- * got there first. Every accepted write moves the version by exactly one.
+ * Stores one side's document if, and only if, its stored version is still `baseVersion`, and
+ * appends the write to the history: one statement (a data-modifying CTE), so the check, the
+ * write and its history row are atomic and cost one round trip. Returns `null` when another
+ * writer got there first (then no history row either). Every accepted write moves the version
+ * by exactly one; the history's unique (direction, version) key rejects a second writer of one.
  */
-export async function updateTwinIfVersion(
+export async function writeTwinIfVersion(
   session: TenantSession,
   direction: TwinDirection,
   key: DeviceKey,
   baseVersion: number,
   document: JsonObject,
   metadata: JsonValue,
+  history: TwinHistoryRecord,
   /** A reported write's `seq`, stored with it (reports only). */
   reportedSeq?: number,
 ): Promise<TwinWrite | null> {
   const side = SIDE_COLUMNS[direction];
   const seq = direction === 'reported' && reportedSeq !== undefined ? Prisma.sql`, reported_seq = ${reportedSeq}` : Prisma.empty;
   const rows = await session.db.$queryRaw<ReturnedTwin[]>`
-    UPDATE device_state
-    SET ${side.state} = ${JSON.stringify(document)}::jsonb, ${side.metadata} = ${JSON.stringify(metadata)}::jsonb,
-        ${side.version} = ${side.version} + 1, ${side.updatedAt} = now(), shadow_updated_at = now()${seq}
-    WHERE tenant_id = ${key.tenantId} AND device_id = ${key.deviceId} AND ${side.version} = ${baseVersion}
-    ${RETURNING_TWIN}, ${side.updatedAt} AS "updatedAt"`;
+    WITH written AS (
+      UPDATE device_state
+      SET ${side.state} = ${JSON.stringify(document)}::jsonb, ${side.metadata} = ${JSON.stringify(metadata)}::jsonb,
+          ${side.version} = ${side.version} + 1, ${side.updatedAt} = now(), shadow_updated_at = now()${seq}
+      WHERE tenant_id = ${key.tenantId} AND device_id = ${key.deviceId} AND ${side.version} = ${baseVersion}
+      ${RETURNING_TWIN}, ${side.updatedAt} AS "updatedAt", ${side.state} AS "document"
+    ), recorded AS (
+      INSERT INTO device_twin_history (tenant_id, device_id, direction, version, patch, document, mode, actor_type, actor_id)
+      SELECT ${key.tenantId}, ${key.deviceId}, ${direction}, ${direction === 'desired' ? Prisma.sql`"desiredVersion"` : Prisma.sql`"reportedVersion"`},
+             ${JSON.stringify(history.patch)}::jsonb, "document", ${history.mode}, ${history.actor.type}, ${history.actor.id}
+      FROM written
+    )
+    SELECT "desired", "desiredVersion", "reported", "reportedVersion", status, "updatedAt" FROM written`;
   return toWrite(rows[0], direction);
 }
 
@@ -110,34 +129,6 @@ export async function advanceReportedSeq(session: TenantSession, key: DeviceKey,
   await session.db.$executeRaw`
     UPDATE device_state SET reported_seq = ${seq}
     WHERE tenant_id = ${key.tenantId} AND device_id = ${key.deviceId} AND (reported_seq IS NULL OR reported_seq < ${seq})`;
-}
-
-/** One accepted write, as `device_twin_history` records it. */
-export type TwinHistoryEntry = {
-  direction: TwinDirection;
-  version: number;
-  patch: JsonValue;
-  document: JsonObject;
-  mode: TwinWriteMode;
-  actor: TwinActor;
-};
-
-/** Appends a write to the history; the unique (direction, version) key rejects a second writer of a version. */
-export async function appendTwinHistory(session: TenantSession, key: DeviceKey, entry: TwinHistoryEntry): Promise<void> {
-  await session.db.deviceTwinHistory.create({
-    data: {
-      ...key,
-      direction: entry.direction,
-      version: entry.version,
-      // Prisma spells a JSON null as a sentinel; a merge patch is never null at the top level.
-      patch: entry.patch === null ? Prisma.JsonNull : (entry.patch as Prisma.InputJsonValue),
-      document: entry.document as Prisma.InputJsonObject,
-      mode: entry.mode,
-      actorType: entry.actor.type,
-      actorId: entry.actor.id,
-    },
-    select: { id: true },
-  });
 }
 
 /** A desired write read back from history, for conflict detection. */

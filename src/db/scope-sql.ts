@@ -1,0 +1,25 @@
+/**
+ * The statement that scopes a tenant transaction, as text: the runner sends it first, and the
+ * pg pool (scoped-pool.ts) recognises it by this exact text to send it with the next statement.
+ * Every setting is transaction-local (`is_local = true`), so nothing outlives the transaction.
+ */
+import type { TenantScope } from '../kernel/scope.js';
+
+/** Tenant, role and actor, for a connection whose login role is itself bound by RLS. */
+export const SCOPE_SQL = "SELECT set_config('app.tenant_id', $1, true), set_config('app.role', $2, true), set_config('app.actor', $3, true)";
+
+/**
+ * The same, switching first to the RLS-bound role: `set_config('role', …)` is SET LOCAL ROLE in
+ * the same round trip, for a connection whose own identity would bypass RLS.
+ */
+export const SCOPE_WITH_ROLE_SQL =
+  "SELECT set_config('role', $1, true), set_config('app.tenant_id', $2, true), set_config('app.role', $3, true), set_config('app.actor', $4, true)";
+
+/** The statement and its values for `scope`; `assumeRole` when the connection must switch role. */
+export function scopeQuery(scope: TenantScope, assumeRole: string | null): { text: string; values: string[] } {
+  const tenant = scope.tenantId ?? '';
+  const actor = scope.actorId ?? '';
+  return assumeRole
+    ? { text: SCOPE_WITH_ROLE_SQL, values: [assumeRole, tenant, scope.role, actor] }
+    : { text: SCOPE_SQL, values: [tenant, scope.role, actor] };
+}
