@@ -10,24 +10,27 @@ type NetworkStatus = (typeof NETWORK_STATUSES)[number];
 
 builder.prismaObject('DeviceConnection', {
   description: "A device's network connection (one per device): carrier, SIM, data plan, address, network status",
+  // Select mode: a page reads only the columns its selection asks for (a device list that wants
+  // the carrier does not load the SIM, plan and metadata of every row).
+  select: {},
   fields: (t) => ({
     deviceId: t.exposeString('deviceId'),
-    connectionType: t.field({ type: ConnectionTypeEnum, resolve: (c) => c.connectionType as ConnectionType }),
+    connectionType: t.field({ type: ConnectionTypeEnum, select: { connectionType: true }, resolve: (c) => c.connectionType as ConnectionType }),
     carrierName: t.exposeString('carrierName', { nullable: true }),
     carrierAccountId: t.exposeString('carrierAccountId', { nullable: true }),
     planName: t.exposeString('planName', { nullable: true }),
     apn: t.exposeString('apn', { nullable: true }),
     simIccid: t.exposeString('simIccid', { nullable: true }),
-    simStatus: t.field({ type: SimStatusEnum, nullable: true, resolve: (c) => c.simStatus as SimStatus | null }),
+    simStatus: t.field({ type: SimStatusEnum, nullable: true, select: { simStatus: true }, resolve: (c) => c.simStatus as SimStatus | null }),
     dataLimitMb: t.exposeInt('dataLimitMb', { nullable: true, description: 'Monthly cap; null means unlimited' }),
     billingCycleStart: t.exposeInt('billingCycleStart', { nullable: true, description: 'Day of month (1–28) the cycle resets' }),
-    dataUsedMb: t.float({ nullable: true, resolve: (c) => (c.dataUsedMb === null ? null : c.dataUsedMb.toNumber()) }),
+    dataUsedMb: t.float({ nullable: true, select: { dataUsedMb: true }, resolve: (c) => (c.dataUsedMb === null ? null : c.dataUsedMb.toNumber()) }),
     dataUsedUpdatedAt: t.expose('dataUsedUpdatedAt', { type: 'DateTime', nullable: true, description: 'When usage was last synced from the carrier' }),
     // The same generated column the device filter uses, so the field and the filter never disagree.
     overDataLimit: t.exposeBoolean('overDataLimit', { description: 'Usage is above a (non-null) data limit' }),
     ipAddress: t.exposeString('ipAddress', { nullable: true }),
     msisdn: t.exposeString('msisdn', { nullable: true }),
-    networkStatus: t.field({ type: NetworkStatusEnum, nullable: true, resolve: (c) => c.networkStatus as NetworkStatus | null }),
+    networkStatus: t.field({ type: NetworkStatusEnum, nullable: true, select: { networkStatus: true }, resolve: (c) => c.networkStatus as NetworkStatus | null }),
     lastNetworkAttach: t.expose('lastNetworkAttach', { type: 'DateTime', nullable: true }),
     lastNetworkDetach: t.expose('lastNetworkDetach', { type: 'DateTime', nullable: true }),
     metadata: t.expose('metadata', { type: 'JSONObject' }),
