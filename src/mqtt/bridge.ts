@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 import type { AppServices } from '../services.js';
 import { isTransientDatabaseError } from '../db/prisma-errors.js';
 import { holdAcksUntilCommitted, type HeldMessage } from './ack-after-commit.js';
+import { planBatch, type PlannedMessage } from './batch-plan.js';
 import { decodePayload } from './codec.js';
 import type { InboundTopic, IngestOutcome, InboundMessage } from './ingest.js';
 import type { TopicTable } from './topics.js';
@@ -20,11 +21,15 @@ export interface BridgeOptions {
   logger: Logger;
   /** `$share/<group>/` so several instances split the device traffic (Mosquitto 2, EMQX, HiveMQ). */
   sharedGroup?: string;
-  /** Largest number of messages applied in one transaction. */
+  /**
+   * Largest number of messages applied in one transaction (default {@link DEFAULT_MAX_BATCH}). A
+   * lane takes whatever has queued up to this, so batches grow with the backlog by themselves.
+   */
   maxBatch?: number;
   /**
-   * Transactions applied at once. Each device always maps to the same lane, so one device's
-   * messages keep their order and lanes never contend for the same device's rows.
+   * Transactions applied at once (default {@link DEFAULT_LANES}). Each device always maps to the
+   * same lane, so one device's messages keep their order and lanes never contend for the same
+   * device's rows.
    */
   lanes?: number;
   maxPayloadBytes?: number;
@@ -55,6 +60,19 @@ export interface Bridge {
 
 const INGEST_SCOPE = serviceScope('mqtt-ingest');
 
+/**
+ * A transaction costs far more CPU (Prisma's interactive transaction, the round trips) than a
+ * message in it, and a set-based handler's statement grows with devices, not messages: under a
+ * backlog, the larger the batch the cheaper each message. Measured (BENCHMARKS.md, MQTT ingest):
+ * 200 → 1,000 → 5,000 cut the bridge's CPU per message each time.
+ */
+export const DEFAULT_MAX_BATCH = 5_000;
+/**
+ * Two lanes keep a transaction in flight while the next batch is decoded, without splitting the
+ * backlog into many small transactions: on the 2-core bench 2 lanes beat 4 (0.41–0.47× → 0.55–0.59×).
+ */
+export const DEFAULT_LANES = 2;
+
 interface Lane {
   queue: Pending[];
   draining: Promise<void> | null;
@@ -70,7 +88,11 @@ function laneIndex(key: string, count: number): number {
 interface Pending {
   held: HeldMessage;
   message: InboundMessage;
+  /** `tenant/device`: its lane, and the order the batch plan keeps. */
+  deviceKey: string;
 }
+
+const plannedOf = (item: Pending): PlannedMessage => ({ kind: item.message.kind, deviceKey: item.deviceKey });
 
 /**
  * The device channel: subscribes to device topics, validates every message at the edge, applies
@@ -81,11 +103,11 @@ interface Pending {
 export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const { client, runner, services, topics, metrics } = options;
   const log = options.logger.child({ module: 'mqtt-bridge' });
-  const maxBatch = options.maxBatch ?? 200;
+  const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
   /** Set by stop(): a lane waiting for the database gives up; its messages stay unacknowledged for redelivery. */
   let stopping = false;
-  const lanes: Lane[] = Array.from({ length: Math.max(1, options.lanes ?? 4) }, () => ({ queue: [], draining: null }));
-  const laneOf = (tenantId: string, deviceId: string) => lanes[laneIndex(`${tenantId}/${deviceId}`, lanes.length)]!;
+  const lanes: Lane[] = Array.from({ length: Math.max(1, options.lanes ?? DEFAULT_LANES) }, () => ({ queue: [], draining: null }));
+  const laneOf = (deviceKey: string) => lanes[laneIndex(deviceKey, lanes.length)]!;
   const listeners = new Set<(message: SettledMessage) => void>();
   const notify = (held: HeldMessage, outcome: SettledMessage['outcome']) => {
     for (const listener of listeners) {
@@ -120,9 +142,11 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     const raw = held.packet.payload;
     const decoded = decodePayload(inbound.payload, typeof raw === 'string' ? Buffer.from(raw) : raw, { maxBytes: options.maxPayloadBytes });
     if (!decoded.ok) return reject(held, kind, decoded.reason, decoded.detail);
-    const lane = laneOf(topic.tenantId, topic.deviceId);
+    const deviceKey = `${topic.tenantId}/${topic.deviceId}`;
+    const lane = laneOf(deviceKey);
     lane.queue.push({
       held,
+      deviceKey,
       message: {
         kind,
         tenantId: topic.tenantId,
@@ -145,26 +169,25 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   };
 
   /**
-   * Applies a batch in arrival order; a run of consecutive messages of one kind whose handler
-   * has `handleMany` goes in one call. Only consecutive ones: a device's status between two of its
-   * heartbeats must still apply between them.
+   * Applies a batch with one handler call per kind per run (batch-plan.ts): consecutive messages
+   * of one device and kind go to the handler's `handleMany` together with the other devices'
+   * messages of that kind. Only within a device does order matter, and there it is kept: a
+   * device's status between two of its heartbeats still applies between them.
    */
-  const applyInOrder = async (session: TenantSession, batch: Pending[]): Promise<IngestOutcome[]> => {
-    const outcomes: IngestOutcome[] = [];
-    for (let start = 0; start < batch.length; ) {
-      const kind = batch[start]!.message.kind;
-      const handler = handlerOf(kind);
-      let end = start + 1;
-      if (handler.handleMany) while (end < batch.length && batch[end]!.message.kind === kind) end += 1;
-      if (end - start > 1) {
-        const run = batch.slice(start, end).map((item) => item.message);
-        const results = await handler.handleMany!(session, run, services);
-        if (results.length !== run.length) throw new Error(`${kind} handleMany returned ${results.length} outcomes for ${run.length} messages`);
-        outcomes.push(...results);
-      } else {
-        outcomes.push(await apply(session, batch[start]!.message));
+  const applyPlanned = async (session: TenantSession, batch: Pending[]): Promise<IngestOutcome[]> => {
+    const outcomes = new Array<IngestOutcome>(batch.length);
+    const steps = planBatch(batch.map(plannedOf), (kind) => handlerOf(kind).handleMany !== undefined);
+    for (const step of steps) {
+      if (step.positions.length === 1) {
+        outcomes[step.positions[0]!] = await apply(session, batch[step.positions[0]!]!.message);
+        continue;
       }
-      start = end;
+      const run = step.positions.map((position) => batch[position]!.message);
+      const results = await handlerOf(step.kind).handleMany!(session, run, services);
+      if (results.length !== run.length) throw new Error(`${step.kind} handleMany returned ${results.length} outcomes for ${run.length} messages`);
+      step.positions.forEach((position, index) => {
+        outcomes[position] = results[index]!;
+      });
     }
     return outcomes;
   };
@@ -174,6 +197,22 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     metrics.mqttMessages.inc({ kind: item.message.kind, outcome: outcome.status });
     item.held.acknowledge();
     notify(item.held, outcome);
+  };
+
+  /** {@link settle} for a committed batch, counting once per kind and outcome rather than per message. */
+  const settleBatch = (batch: Pending[], outcomes: IngestOutcome[]) => {
+    const counts = new Map<string, { kind: string; outcome: string; count: number }>();
+    batch.forEach((item, index) => {
+      const outcome = outcomes[index]!;
+      if (outcome.status === 'rejected') return settle(item, outcome);
+      const key = `${item.message.kind}\u0000${outcome.status}`;
+      const count = counts.get(key);
+      if (count) count.count += 1;
+      else counts.set(key, { kind: item.message.kind, outcome: outcome.status, count: 1 });
+      item.held.acknowledge();
+      if (listeners.size > 0) notify(item.held, outcome);
+    });
+    for (const { kind, outcome, count } of counts.values()) metrics.mqttMessages.inc({ kind, outcome }, count);
   };
 
   async function drain(lane: Lane): Promise<void> {
@@ -189,8 +228,8 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       }
       const batch = lane.queue.splice(0, maxBatch);
       try {
-        const outcomes = await runner.run(INGEST_SCOPE, (session) => applyInOrder(session, batch));
-        batch.forEach((item, index) => settle(item, outcomes[index]!));
+        const outcomes = await runner.run(INGEST_SCOPE, (session) => applyPlanned(session, batch));
+        settleBatch(batch, outcomes);
         backoffMs = 0;
       } catch (error) {
         let retry: Pending[] = batch;

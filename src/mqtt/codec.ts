@@ -4,11 +4,12 @@
  * reason, so the ingest loop can count, log and drop bad input without ever crashing.
  */
 import { z } from 'zod';
+import { JSON_INPUT_BOUNDS, jsonTextDepthExceeds } from '../kernel/json.js';
 
 /** Default cap on a payload's size; a 1,024-station registration list fits with room to spare. */
-export const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024;
+export const DEFAULT_MAX_PAYLOAD_BYTES = JSON_INPUT_BOUNDS.maxBytes;
 /** Default cap on `{`/`[` nesting; legitimate twin documents are shallow, parsers and mergers recurse. */
-export const DEFAULT_MAX_JSON_DEPTH = 32;
+export const DEFAULT_MAX_JSON_DEPTH = JSON_INPUT_BOUNDS.maxDepth;
 
 /** ISO-8601 with an offset, or epoch milliseconds; both become a `Date`. For payload schemas. */
 export const payloadTimestamp = z
@@ -28,26 +29,6 @@ export interface DecodeOptions {
   maxBytes?: number;
   /** Deeper JSON is refused before parsing. Default {@link DEFAULT_MAX_JSON_DEPTH}. */
   maxDepth?: number;
-}
-
-/**
- * Greatest `{`/`[` nesting of a JSON text, scanning outside strings; stops early past `limit`.
- * Done before JSON.parse so that `[[[[…` a megabyte deep never reaches a recursive consumer.
- */
-function jsonDepthExceeds(text: string, limit: number): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character (handles \" and \\)
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x7b || c === 0x5b) {
-      if (++depth > limit) return true;
-    } else if (c === 0x7d || c === 0x5d) depth--;
-  }
-  return false;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -81,7 +62,7 @@ export function decodePayload<T>(schema: z.ZodType<T, unknown>, payload: Uint8Ar
     if (text.trim() === '') return { ok: false, reason: 'NOT_JSON', detail: 'empty payload' };
     // PostgreSQL text and jsonb cannot hold U+0000; refuse it here rather than fail the batch later.
     if (text.includes('\\u0000')) return { ok: false, reason: 'INVALID', detail: 'NUL characters (\\u0000) cannot be stored' };
-    if (jsonDepthExceeds(text, maxDepth)) {
+    if (jsonTextDepthExceeds(text, maxDepth)) {
       return { ok: false, reason: 'INVALID', detail: `JSON nested deeper than ${maxDepth} levels` };
     }
     let forbiddenKey = false;

@@ -29,6 +29,9 @@ export async function connectServiceClient(options: ServiceClientOptions, logger
     connectTimeout: 10_000,
     // Ack only after the effect is committed: the bridge acknowledges explicitly.
     manualConnect: false,
+    // mqtt.js logs through `debug` a dozen times per packet; even disabled, each call allocates
+    // its arguments (a measurable share of ingest). Kept when DEBUG asks for any logging.
+    ...(!process.env['DEBUG'] && { log: () => undefined }),
   });
   // Before the first packet can arrive (the socket connects on a later tick): the session's queued
   // messages come right after CONNACK, and must wait for the bridge rather than be acked unseen.

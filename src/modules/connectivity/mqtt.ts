@@ -6,7 +6,8 @@
 import { applied, defineInboundTopic, duplicate, rejected, type DeviceWill, type IngestOutcome } from '../../mqtt/ingest.js';
 import type { InboundMessage } from '../../mqtt/ingest.js';
 import { heartbeatPayloadSchema, statusPayloadSchema } from './payloads.js';
-import { markOffline, markOnline, type PresenceOutcome } from './presence.js';
+import type { PresenceOutcome } from './presence.js';
+import { applyStatusChanges, type StatusChange } from './status.js';
 import { touchDevices, type Touch } from './touch.js';
 
 function outcomeOf(result: PresenceOutcome): IngestOutcome {
@@ -15,20 +16,30 @@ function outcomeOf(result: PresenceOutcome): IngestOutcome {
   return result.fenced ? duplicate : applied;
 }
 
+function statusChange(message: InboundMessage<'status'>): StatusChange {
+  const { state, sessionId, ts } = message.payload;
+  return {
+    key: { tenantId: message.tenantId, deviceId: message.deviceId },
+    state,
+    sessionId,
+    at: message.receivedAt,
+    details: { deviceTs: ts, redelivered: message.redelivered || undefined },
+  };
+}
+
+/** A fleet reconnecting at once sends a status per device: a batch of them is one statement per state. */
 export const statusTopic = defineInboundTopic({
   kind: 'status',
   topic: 'status',
   payload: statusPayloadSchema,
   description: '`online` when a session starts (with its sessionId), `offline` as the will (LWT) or on a clean stop',
   async handle(session, message) {
-    const key = { tenantId: message.tenantId, deviceId: message.deviceId };
-    const { state, sessionId, ts } = message.payload;
-    const details = { deviceTs: ts, redelivered: message.redelivered || undefined };
-    const result =
-      state === 'online'
-        ? await markOnline(session, key, { sessionId, at: message.receivedAt, details })
-        : await markOffline(session, key, { sessionId, at: message.receivedAt, details });
-    return outcomeOf(result);
+    const [result] = await applyStatusChanges(session, [statusChange(message)]);
+    return outcomeOf(result!);
+  },
+  async handleMany(session, messages) {
+    const results = await applyStatusChanges(session, messages.map(statusChange));
+    return results.map(outcomeOf);
   },
 });
 

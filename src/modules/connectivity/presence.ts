@@ -1,7 +1,8 @@
 /**
- * Presence driven by what devices say (status, heartbeats, any other message). Each change is one
- * SQL statement: it locks the device's state row, decides, updates it and appends the event, so
- * concurrent writers (several API instances, the evaluator) can never log a transition twice.
+ * Presence driven by what devices say (status in status.ts, heartbeats and any other message in
+ * touch.ts, carrier network events here). Each change is one SQL statement: it locks the device's
+ * state row, decides, updates it and appends the event, so concurrent writers (several API
+ * instances, the evaluator) can never log a transition twice.
  * Statements address rows by tenant and device explicitly: MQTT handlers run with the service role.
  */
 import { Prisma } from '../../generated/prisma/client.js';
@@ -71,85 +72,6 @@ async function run(session: TenantSession, statement: Prisma.Sql): Promise<Prese
 const FINAL_SELECT = Prisma.sql`
   SELECT c.status AS current_status, COALESCE(d.fenced, false) AS fenced, l.*
   FROM cur c LEFT JOIN decision d ON true LEFT JOIN logged l ON true`;
-
-/**
- * An `online` status. A session ID different from the current one starts a new session (a
- * reconnect while ONLINE is logged too, as MQTT_RECONNECT), unless that ID already has events
- * and is not current: then it is an older session's message arriving late and changes nothing.
- */
-export async function markOnline(
-  session: TenantSession,
-  key: DeviceKey,
-  message: { sessionId?: string; at: Date; details?: Record<string, unknown> },
-): Promise<PresenceOutcome> {
-  const sessionId = message.sessionId ?? null;
-  const at = message.at;
-  return run(
-    session,
-    Prisma.sql`
-      WITH ${currentState(key)},
-      decision AS (
-        SELECT c.*,
-          (${sessionId}::text IS NOT NULL AND c.session_id IS DISTINCT FROM ${sessionId}::text) AS new_session,
-          (${sessionId}::text IS NOT NULL AND c.session_id IS DISTINCT FROM ${sessionId}::text AND EXISTS (
-            SELECT 1 FROM device_connection_events e
-            WHERE e.tenant_id = c.tenant_id AND e.device_id = c.device_id AND e.session_id = ${sessionId}::text
-          )) AS fenced
-        FROM cur c
-      ),
-      updated AS (
-        UPDATE device_state s SET
-          status = 'ONLINE',
-          last_seen_at = GREATEST(s.last_seen_at, ${at}::timestamptz),
-          status_changed_at = CASE WHEN d.status = 'ONLINE' THEN s.status_changed_at ELSE GREATEST(s.status_changed_at, ${at}::timestamptz) END,
-          session_id = CASE WHEN d.new_session THEN ${sessionId}::text ELSE s.session_id END,
-          session_started_at = CASE WHEN d.new_session THEN ${at}::timestamptz ELSE s.session_started_at END
-        FROM decision d
-        WHERE s.tenant_id = d.tenant_id AND s.device_id = d.device_id AND NOT d.fenced
-        RETURNING s.tenant_id, s.device_id, d.status AS previous_status, s.status AS new_status, s.session_id,
-                  GREATEST(s.status_changed_at, ${at}::timestamptz) AS occurred_at,
-                  d.new_session
-      ),
-      ${appendEvent(
-        Prisma.sql`CASE WHEN previous_status = 'ONLINE' THEN 'MQTT_RECONNECT' ELSE 'MQTT_CONNECT' END`,
-        Prisma.sql`previous_status <> 'ONLINE' OR new_session`,
-        message.details ?? {},
-      )}
-      ${FINAL_SELECT}`,
-  );
-}
-
-/**
- * An `offline` status: the device's will (LWT) or its own goodbye; the payload cannot tell them
- * apart, so both are logged as LWT. Fenced: an offline naming a session other than the current
- * one belongs to an older connection (the device has reconnected since) and changes nothing.
- * Without a session ID it cannot be fenced and applies. It is not a sign of life, so
- * `last_seen_at` stays.
- */
-export async function markOffline(
-  session: TenantSession,
-  key: DeviceKey,
-  message: { sessionId?: string; at: Date; details?: Record<string, unknown> },
-): Promise<PresenceOutcome> {
-  const sessionId = message.sessionId ?? null;
-  return run(
-    session,
-    Prisma.sql`
-      WITH ${currentState(key)},
-      decision AS (
-        SELECT c.*, (${sessionId}::text IS NOT NULL AND c.session_id IS NOT NULL AND c.session_id <> ${sessionId}::text) AS fenced
-        FROM cur c
-      ),
-      updated AS (
-        UPDATE device_state s SET status = 'OFFLINE', status_changed_at = GREATEST(s.status_changed_at, ${message.at}::timestamptz)
-        FROM decision d
-        WHERE s.tenant_id = d.tenant_id AND s.device_id = d.device_id AND NOT d.fenced AND d.status <> 'OFFLINE'
-        RETURNING s.tenant_id, s.device_id, d.status AS previous_status, s.status AS new_status, s.session_id, s.status_changed_at AS occurred_at
-      ),
-      ${appendEvent(Prisma.sql`${'LWT'}`, Prisma.sql`true`, message.details ?? {})}
-      ${FINAL_SELECT}`,
-  );
-}
 
 /**
  * A carrier-reported network attach or detach at `at`, so the log tells a carrier detach from an

@@ -15,6 +15,39 @@ export interface Touch {
   details?: Record<string, unknown>;
 }
 
+/** What a batch says about one device: the first and last time it was heard, its latest heartbeat. */
+interface DeviceSighting {
+  key: DeviceKey;
+  firstAt: number;
+  lastAt: number;
+  heartbeatAt: number | null;
+  /** The details of its first message in the batch: the one a transition back to ONLINE is logged at. */
+  details: Record<string, unknown> | undefined;
+}
+
+/**
+ * One entry per device, in order of first appearance. Done here rather than with GROUP BY in the
+ * statement: a batch of heartbeats from few devices then sends one row per device, not per message.
+ */
+function summariseByDevice(touches: readonly Touch[]): Map<string, DeviceSighting> {
+  const devices = new Map<string, DeviceSighting>();
+  for (const touch of touches) {
+    const at = touch.at.getTime();
+    const id = sightingKey(touch.key);
+    const seen = devices.get(id);
+    if (!seen) {
+      devices.set(id, { key: touch.key, firstAt: at, lastAt: at, heartbeatAt: touch.heartbeat ? at : null, details: touch.details });
+      continue;
+    }
+    if (at < seen.firstAt) seen.firstAt = at;
+    if (at > seen.lastAt) seen.lastAt = at;
+    if (touch.heartbeat && (seen.heartbeatAt === null || at > seen.heartbeatAt)) seen.heartbeatAt = at;
+  }
+  return devices;
+}
+
+const sightingKey = (key: DeviceKey) => `${key.tenantId}/${key.deviceId}`;
+
 type TouchReason = Extract<TransitionReason, 'HEARTBEAT' | 'DEVICE_MESSAGE'>;
 type Row = { tenant_id: string; device_id: string } & Partial<Omit<TransitionRow, 'tenant_id' | 'device_id'>>;
 
@@ -27,16 +60,16 @@ type Row = { tenant_id: string; device_id: string } & Partial<Omit<TransitionRow
  */
 export async function touchDevices(session: TenantSession, touches: readonly Touch[], reason: TouchReason): Promise<PresenceOutcome[]> {
   if (touches.length === 0) return [];
-  const column = <T>(pick: (touch: Touch) => T) => touches.map(pick);
+  const devices = [...summariseByDevice(touches).values()];
+  const column = <T>(pick: (device: DeviceSighting) => T) => devices.map(pick);
   const rows = await session.db.$queryRaw<Row[]>(Prisma.sql`
     WITH input AS (
-      SELECT tenant_id, device_id, min(at) AS first_at, max(at) AS last_at,
-             max(at) FILTER (WHERE heartbeat) AS heartbeat_at, (array_agg(details ORDER BY ord))[1] AS details
-      FROM unnest(${column((t) => t.key.tenantId)}::text[], ${column((t) => t.key.deviceId)}::text[],
-                  ${column((t) => t.at.toISOString())}::text[]::timestamptz[], ${column((t) => t.heartbeat ?? false)}::boolean[],
-                  ${column((t) => JSON.stringify(t.details ?? {}))}::text[]::jsonb[])
-             WITH ORDINALITY AS i(tenant_id, device_id, at, heartbeat, details, ord)
-      GROUP BY tenant_id, device_id
+      SELECT * FROM unnest(${column((d) => d.key.tenantId)}::text[], ${column((d) => d.key.deviceId)}::text[],
+                           ${column((d) => new Date(d.firstAt).toISOString())}::text[]::timestamptz[],
+                           ${column((d) => new Date(d.lastAt).toISOString())}::text[]::timestamptz[],
+                           ${column((d) => (d.heartbeatAt === null ? null : new Date(d.heartbeatAt).toISOString()))}::text[]::timestamptz[],
+                           ${column((d) => JSON.stringify(d.details ?? {}))}::text[]::jsonb[])
+             AS i(tenant_id, device_id, first_at, last_at, heartbeat_at, details)
     ),
     cur AS (
       SELECT s.tenant_id, s.device_id, s.status
@@ -69,9 +102,9 @@ export async function touchDevices(session: TenantSession, touches: readonly Tou
     FROM updated u LEFT JOIN logged l ON l.tenant_id = u.tenant_id AND l.device_id = u.device_id`);
   const transitions = rows.filter((row): row is TransitionRow => row.id !== undefined && row.id !== null);
   publishTransitions(session, transitions);
-  const byDevice = new Map(rows.map((row) => [`${row.tenant_id}/${row.device_id}`, row]));
+  const byDevice = new Map(rows.map((row) => [sightingKey({ tenantId: row.tenant_id, deviceId: row.device_id }), row]));
   return touches.map((touch) => {
-    const row = byDevice.get(`${touch.key.tenantId}/${touch.key.deviceId}`);
+    const row = byDevice.get(sightingKey(touch.key));
     const transition = row && row.id !== undefined && row.id !== null ? (row as TransitionRow) : null;
     return { found: row !== undefined, transition, fenced: false };
   });
