@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
+import { sendCompressed, type CompressedBody } from './compressed.js';
 import { FLEET_PAGE_SCRIPT } from './fleet-page-script.js';
 
 export interface FleetPageOptions {
@@ -11,18 +12,13 @@ export interface FleetPageOptions {
   docsDir?: URL;
 }
 
-interface StaticAsset {
-  contentType: string;
-  gzipped: Buffer;
-  etag: string;
-}
 
 /** Both `src/http/` (tsx) and `dist/http/` (compiled) sit two levels below the repository root. */
 const DEFAULT_DOCS_DIR = new URL('../../docs/', import.meta.url);
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 
-function asset(contentType: string, body: string): StaticAsset {
+function asset(contentType: string, body: string): CompressedBody {
   const gzipped = gzipSync(body);
   return { contentType, gzipped, etag: `"${createHash('sha1').update(gzipped).digest('base64url').slice(0, 20)}"` };
 }
@@ -109,29 +105,11 @@ function listDocs(docsDir: URL): string[] {
 export function createFleetPage(options: FleetPageOptions) {
   const docsDir = options.docsDir ?? DEFAULT_DOCS_DIR;
   const docs = listDocs(docsDir);
-  const assets = new Map<string, StaticAsset>([
+  const assets = new Map<string, CompressedBody>([
     ['/', asset('text/html; charset=utf-8', pageHtml(options.token, docs))],
     ['/fleet.js', asset('text/javascript; charset=utf-8', FLEET_PAGE_SCRIPT)],
     ['/docs/', asset('text/plain; charset=utf-8', `Pulse documentation\n\n${docs.map((name) => `/docs/${name}`).join('\n')}\n`)],
   ]);
-
-  function respond(req: IncomingMessage, res: ServerResponse, { contentType, gzipped, etag }: StaticAsset): void {
-    if (req.headers['if-none-match'] === etag) {
-      res.writeHead(304, { etag });
-      res.end();
-      return;
-    }
-    const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
-    res.writeHead(200, {
-      'content-type': contentType,
-      'cache-control': 'no-cache',
-      etag,
-      vary: 'accept-encoding',
-      'x-content-type-options': 'nosniff',
-      ...(gzip && { 'content-encoding': 'gzip' }),
-    });
-    res.end(req.method === 'HEAD' ? undefined : gzip ? gzipped : gunzipSync(gzipped));
-  }
 
   return {
     /** True when it answered the request. */
@@ -140,7 +118,7 @@ export function createFleetPage(options: FleetPageOptions) {
       const path = (req.url ?? '/').split('?')[0] ?? '/';
       const fixed = assets.get(path);
       if (fixed) {
-        respond(req, res, fixed);
+        sendCompressed(req, res, fixed);
         return true;
       }
       const doc = /^\/docs\/([a-z0-9][a-z0-9-]*\.md)$/.exec(path)?.[1];

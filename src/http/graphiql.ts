@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { gunzipSync } from 'node:zlib';
+import { sendCompressed } from './compressed.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GRAPHIQL_FETCHER_SCRIPT } from './graphiql-fetcher.js';
 
@@ -99,24 +99,6 @@ export function createGraphiQLPage(options: GraphiQLPageOptions) {
   const rendered = () => (page ??= render(options));
   if (options.token) rendered().catch(() => undefined);
 
-  function respond(req: IncomingMessage, res: ServerResponse, { gzipped, etag }: RenderedPage): void {
-    if (req.headers['if-none-match'] === etag) {
-      res.writeHead(304, { etag });
-      res.end();
-      return;
-    }
-    const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
-    res.writeHead(200, {
-      'content-type': 'text/html; charset=utf-8',
-      'cache-control': 'no-cache',
-      etag,
-      vary: 'accept-encoding',
-      ...(gzip && { 'content-encoding': 'gzip' }),
-    });
-    // Every browser accepts gzip; a client that does not gets the page inflated on demand.
-    res.end(gzip ? gzipped : gunzipSync(gzipped));
-  }
-
   return {
     /**
      * True when it answers: a browser navigating to the GraphQL endpoint. A `?query=` in the URL
@@ -127,7 +109,7 @@ export function createGraphiQLPage(options: GraphiQLPageOptions) {
       const wantsHtml = (req.headers.accept ?? '').includes('text/html');
       if (req.method !== 'GET' || path !== options.endpoint || !wantsHtml) return false;
       rendered().then(
-        (result) => respond(req, res, result),
+        (result) => sendCompressed(req, res, { contentType: 'text/html; charset=utf-8', ...result }),
         (error: unknown) => {
           page = undefined;
           res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
