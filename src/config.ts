@@ -66,6 +66,8 @@ const environmentSchema = z
     GRAPHQL_MAX_DEPTH: positiveInt(12),
     GRAPHQL_MAX_TOKENS: positiveInt(2_000),
     GRAPHQL_MAX_REQUEST_BYTES: positiveInt(1_000_000),
+    /** Queries over fields with SQL reads answered by one JSON-building statement (graphql/compiled-reads.ts). */
+    GRAPHQL_COMPILED_READS: bool(true),
     RATE_LIMIT_PER_MINUTE: positiveInt(1_200),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
@@ -91,7 +93,7 @@ export interface PlatformConfig {
   auth: { kind: 'secret'; secret: string; isDevelopmentSecret: boolean } | { kind: 'jwks'; url: string };
   jwtIssuer?: string;
   jwtAudience?: string;
-  graphql: { introspection: boolean; maxDepth: number; maxTokens: number; maxRequestBytes: number; rateLimitPerMinute: number };
+  graphql: { introspection: boolean; maxDepth: number; maxTokens: number; maxRequestBytes: number; rateLimitPerMinute: number; compiledReads: boolean };
   logLevel: Environment['LOG_LEVEL'];
 }
 
@@ -167,6 +169,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv, modules: ReadonlyArra
       maxTokens: e.GRAPHQL_MAX_TOKENS,
       maxRequestBytes: e.GRAPHQL_MAX_REQUEST_BYTES,
       rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+      compiledReads: e.GRAPHQL_COMPILED_READS,
     },
     logLevel: e.LOG_LEVEL,
   };

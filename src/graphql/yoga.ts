@@ -11,6 +11,7 @@ import type { Logger } from '../logger.js';
 import type { AppServices } from '../services.js';
 import { setUnusedQueryReporter } from './builder.js';
 import { scopeOf, type GraphQLContext } from './context.js';
+import { useCompiledReads } from './compiled-reads.js';
 import { createErrorMasker } from './error-masking.js';
 import { DEFAULT_OPERATION_LIMITS, useOperationLimits, type OperationLimits } from './limits.js';
 import { useOperationMetrics } from './metrics-plugin.js';
@@ -65,6 +66,8 @@ export function createPulseYoga(deps: YogaDeps): PulseYoga {
     useOperationMetrics(deps.metrics),
     useTenantTransaction(deps.runner) as Plugin,
   ];
+  // After the tenant transaction: a query it cannot compile falls back to that plugin's execution.
+  if (deps.config.graphql.compiledReads) plugins.push(useCompiledReads(deps.runner, deps.metrics) as Plugin);
   if (!deps.config.graphql.introspection) {
     plugins.push({ onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule) });
   }

@@ -33,6 +33,12 @@ export function createMetrics(modules: ReadonlyArray<{ metrics?: MetricsSection 
       labelNames: ['type', 'outcome'] as const,
       registers: [registry],
     }),
+    graphqlCompiledReads: new Counter({
+      name: 'pulse_graphql_compiled_reads_total',
+      help: 'Queries answered by one compiled SQL statement (compiled) or handed to the resolvers (resolvers)',
+      labelNames: ['path'] as const,
+      registers: [registry],
+    }),
     graphqlDuration: new Histogram({
       name: 'pulse_graphql_operation_duration_seconds',
       help: 'GraphQL execution time including its tenant transaction',

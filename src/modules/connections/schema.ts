@@ -1,5 +1,7 @@
 import { NotFoundError, ValidationError } from '../../kernel/errors.js';
 import { builder } from '../../graphql/builder.js';
+import { Prisma } from '../../generated/prisma/client.js';
+import { sqlColumn, sqlRelation, sqlTimestamp, sqlValue } from '../../graphql/sql-reads.js';
 import { ConnectionTypeEnum, NetworkStatusEnum, SimStatusEnum } from './enums.js';
 import type { CONNECTION_TYPES, NETWORK_STATUSES, SIM_STATUSES } from './inputs.js';
 import { deleteDeviceConnection, recordDataUsage, upsertDeviceConnection, type DeviceKey } from './service.js';
@@ -14,32 +16,35 @@ builder.prismaObject('DeviceConnection', {
   // the carrier does not load the SIM, plan and metadata of every row).
   select: {},
   fields: (t) => ({
-    deviceId: t.exposeString('deviceId'),
-    connectionType: t.field({ type: ConnectionTypeEnum, select: { connectionType: true }, resolve: (c) => c.connectionType as ConnectionType }),
-    carrierName: t.exposeString('carrierName', { nullable: true }),
-    carrierAccountId: t.exposeString('carrierAccountId', { nullable: true }),
-    planName: t.exposeString('planName', { nullable: true }),
-    apn: t.exposeString('apn', { nullable: true }),
-    simIccid: t.exposeString('simIccid', { nullable: true }),
-    simStatus: t.field({ type: SimStatusEnum, nullable: true, select: { simStatus: true }, resolve: (c) => c.simStatus as SimStatus | null }),
-    dataLimitMb: t.exposeInt('dataLimitMb', { nullable: true, description: 'Monthly cap; null means unlimited' }),
-    billingCycleStart: t.exposeInt('billingCycleStart', { nullable: true, description: 'Day of month (1–28) the cycle resets' }),
-    dataUsedMb: t.float({ nullable: true, select: { dataUsedMb: true }, resolve: (c) => (c.dataUsedMb === null ? null : c.dataUsedMb.toNumber()) }),
-    dataUsedUpdatedAt: t.expose('dataUsedUpdatedAt', { type: 'DateTime', nullable: true, description: 'When usage was last synced from the carrier' }),
+    deviceId: t.exposeString('deviceId', { extensions: sqlColumn('device_id') }),
+    connectionType: t.field({ type: ConnectionTypeEnum, select: { connectionType: true }, extensions: sqlValue((c) => Prisma.sql`upper(${c}.connection_type)`), resolve: (c) => c.connectionType as ConnectionType }),
+    carrierName: t.exposeString('carrierName', { nullable: true, extensions: sqlColumn('carrier_name') }),
+    carrierAccountId: t.exposeString('carrierAccountId', { nullable: true, extensions: sqlColumn('carrier_account_id') }),
+    planName: t.exposeString('planName', { nullable: true, extensions: sqlColumn('plan_name') }),
+    apn: t.exposeString('apn', { nullable: true, extensions: sqlColumn('apn') }),
+    simIccid: t.exposeString('simIccid', { nullable: true, extensions: sqlColumn('sim_iccid') }),
+    simStatus: t.field({ type: SimStatusEnum, nullable: true, select: { simStatus: true }, extensions: sqlValue((c) => Prisma.sql`upper(${c}.sim_status)`), resolve: (c) => c.simStatus as SimStatus | null }),
+    dataLimitMb: t.exposeInt('dataLimitMb', { nullable: true, description: 'Monthly cap; null means unlimited', extensions: sqlColumn('data_limit_mb') }),
+    billingCycleStart: t.exposeInt('billingCycleStart', { nullable: true, description: 'Day of month (1–28) the cycle resets', extensions: sqlColumn('billing_cycle_start') }),
+    dataUsedMb: t.float({ nullable: true, select: { dataUsedMb: true }, extensions: sqlValue((c) => Prisma.sql`${c}.data_used_mb::float8`), resolve: (c) => (c.dataUsedMb === null ? null : c.dataUsedMb.toNumber()) }),
+    dataUsedUpdatedAt: t.expose('dataUsedUpdatedAt', { type: 'DateTime', nullable: true, description: 'When usage was last synced from the carrier', extensions: sqlTimestamp('data_used_updated_at') }),
     // The same generated column the device filter uses, so the field and the filter never disagree.
-    overDataLimit: t.exposeBoolean('overDataLimit', { description: 'Usage is above a (non-null) data limit' }),
-    ipAddress: t.exposeString('ipAddress', { nullable: true }),
-    msisdn: t.exposeString('msisdn', { nullable: true }),
-    networkStatus: t.field({ type: NetworkStatusEnum, nullable: true, select: { networkStatus: true }, resolve: (c) => c.networkStatus as NetworkStatus | null }),
-    lastNetworkAttach: t.expose('lastNetworkAttach', { type: 'DateTime', nullable: true }),
-    lastNetworkDetach: t.expose('lastNetworkDetach', { type: 'DateTime', nullable: true }),
-    metadata: t.expose('metadata', { type: 'JSONObject' }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    overDataLimit: t.exposeBoolean('overDataLimit', { description: 'Usage is above a (non-null) data limit', extensions: sqlColumn('over_data_limit') }),
+    // inet's output form, as Prisma reads it ('10.0.0.1', not the `::text` cast's '10.0.0.1/32').
+    ipAddress: t.exposeString('ipAddress', { nullable: true, extensions: sqlColumn('ip_address') }),
+    msisdn: t.exposeString('msisdn', { nullable: true, extensions: sqlColumn('msisdn') }),
+    networkStatus: t.field({ type: NetworkStatusEnum, nullable: true, select: { networkStatus: true }, extensions: sqlValue((c) => Prisma.sql`upper(${c}.network_status)`), resolve: (c) => c.networkStatus as NetworkStatus | null }),
+    lastNetworkAttach: t.expose('lastNetworkAttach', { type: 'DateTime', nullable: true, extensions: sqlTimestamp('last_network_attach') }),
+    lastNetworkDetach: t.expose('lastNetworkDetach', { type: 'DateTime', nullable: true, extensions: sqlTimestamp('last_network_detach') }),
+    metadata: t.expose('metadata', { type: 'JSONObject', extensions: sqlColumn('metadata') }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', extensions: sqlTimestamp('created_at') }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime', extensions: sqlTimestamp('updated_at') }),
   }),
 });
 
-builder.prismaObjectField('Device', 'connection', (t) => t.relation('connection', { nullable: true }));
+builder.prismaObjectField('Device', 'connection', (t) =>
+  t.relation('connection', { nullable: true, extensions: sqlRelation('device_connections', ['tenant_id', 'device_id'], { list: false }) }),
+);
 
 const UpsertDeviceConnectionInput = builder.inputType('UpsertDeviceConnectionInput', {
   description: 'Omitted fields keep their value (or the default on creation); null clears a nullable field',

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { builder } from '../../graphql/builder.js';
 import { Prisma } from '../../generated/prisma/client.js';
 import { defineFilterTerm, type DeviceDimension } from '../../graphql/device-filter-terms.js';
+import { sqlValue } from '../../graphql/sql-reads.js';
 import { PRESENCE_STATUSES, type PresenceStatus } from '../../kernel/presence.js';
 
 export const DeviceStatus = builder.enumType('DeviceStatus', {
@@ -17,12 +18,18 @@ builder.prismaObjectFields('Device', (t) => ({
     type: DeviceStatus,
     select: { state: { select: { status: true } } },
     resolve: (device) => (device.state?.status ?? 'OFFLINE') as PresenceStatus,
+    // A device without a state row has never connected: OFFLINE, as the resolver says.
+    extensions: sqlValue((d) => Prisma.sql`COALESCE((SELECT s.status FROM device_state s WHERE s.tenant_id = ${d}.tenant_id AND s.device_id = ${d}.device_id), 'OFFLINE')`),
   }),
   lastSeenAt: t.field({
     type: 'DateTime',
     nullable: true,
     select: { state: { select: { lastSeenAt: true } } },
     resolve: (device) => device.state?.lastSeenAt ?? null,
+    extensions: sqlValue(
+      (d) =>
+        Prisma.sql`(SELECT to_char(s.last_seen_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') FROM device_state s WHERE s.tenant_id = ${d}.tenant_id AND s.device_id = ${d}.device_id)`,
+    ),
   }),
 }));
 

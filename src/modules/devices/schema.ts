@@ -1,36 +1,49 @@
 import { contributedDeviceFilterTerms } from '../../graphql/device-filter-terms.js';
 import { builder } from '../../graphql/builder.js';
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import { sqlColumn, sqlRead, sqlRelation, sqlTimestamp, sqlValue } from '../../graphql/sql-reads.js';
+import { Prisma } from '../../generated/prisma/client.js';
 import { namedConnection } from '../../graphql/connections.js';
 import { parseDeviceKey } from '../../kernel/device-key.js';
 import { lookupTenant } from '../tenants/service.js';
 import { deviceListCondition } from './service.js';
 import { countDevices, inKeyOrder, keysWhere, pageDeviceKeys } from './store.js';
-import type { Prisma } from '../../generated/prisma/client.js';
 import type { TenantSession } from '../../db/tenant-session.js';
 
 builder.prismaObject('DeviceTag', {
   name: 'Tag',
-  fields: (t) => ({ key: t.exposeString('key'), value: t.exposeString('value') }),
+  fields: (t) => ({
+    key: t.exposeString('key', { extensions: sqlColumn('key') }),
+    value: t.exposeString('value', { extensions: sqlColumn('value') }),
+  }),
 });
 
 /** A device; its global ID encodes tenant and device ID (neither may contain `/`). */
 export const DeviceRef = builder.prismaNode('Device', {
   // node(id) of a device outside the caller's view is null, exactly like a device that never existed.
   nullable: true,
-  id: { resolve: (device) => `${device.tenantId}/${device.deviceId}` },
+  id: {
+    resolve: (device) => `${device.tenantId}/${device.deviceId}`,
+    extensions: sqlValue((d) => Prisma.sql`${d}.tenant_id || '/' || ${d}.device_id`, (key) => encodeGlobalID('Device', String(key))),
+  },
   findUnique: (id) => ({ tenantId_deviceId: parseDeviceKey(id) ?? { tenantId: '', deviceId: '' } }),
+  // Each field's `extensions` say how it reads in SQL (graphql/sql-reads.ts): a page that selects
+  // only such fields is one statement building its JSON in PostgreSQL (graphql/compiled-reads.ts).
   fields: (t) => ({
-    deviceId: t.exposeString('deviceId'),
-    tenantId: t.exposeString('tenantId'),
-    name: t.exposeString('name'),
-    model: t.exposeString('model', { nullable: true }),
-    firmwareVersion: t.exposeString('firmwareVersion', { nullable: true }),
-    serialNumber: t.exposeString('serialNumber', { nullable: true }),
-    metadata: t.expose('metadata', { type: 'JSONObject' }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
-    decommissionedAt: t.expose('decommissionedAt', { type: 'DateTime', nullable: true }),
-    tags: t.relation('tags', { query: { orderBy: { key: 'asc' } } }),
+    deviceId: t.exposeString('deviceId', { extensions: sqlColumn('device_id') }),
+    tenantId: t.exposeString('tenantId', { extensions: sqlColumn('tenant_id') }),
+    name: t.exposeString('name', { extensions: sqlColumn('name') }),
+    model: t.exposeString('model', { nullable: true, extensions: sqlColumn('model') }),
+    firmwareVersion: t.exposeString('firmwareVersion', { nullable: true, extensions: sqlColumn('firmware_version') }),
+    serialNumber: t.exposeString('serialNumber', { nullable: true, extensions: sqlColumn('serial_number') }),
+    metadata: t.expose('metadata', { type: 'JSONObject', extensions: sqlColumn('metadata') }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', extensions: sqlTimestamp('created_at') }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime', extensions: sqlTimestamp('updated_at') }),
+    decommissionedAt: t.expose('decommissionedAt', { type: 'DateTime', nullable: true, extensions: sqlTimestamp('decommissioned_at') }),
+    tags: t.relation('tags', {
+      query: { orderBy: { key: 'asc' } },
+      extensions: sqlRelation('device_tags', ['tenant_id', 'device_id'], { list: true, orderBy: 'key' }),
+    }),
     site: t.relation('site', { nullable: true }),
   }),
 });
@@ -69,12 +82,22 @@ export async function resolveDevicePage(session: TenantSession, query: PrismaPag
   return inKeyOrder(keys, rows);
 }
 
+/** Page sizes of `Query.devices`, the same for its resolver and its compiled read. */
+const DEVICE_PAGE_SIZES = { defaultSize: 50, maxSize: 500 } as const;
+
 builder.queryFields((t) => ({
   device: t.prismaField({
     type: 'Device',
     nullable: true,
     description: "A device of the caller's tenant (operators may name another tenant); null when it does not exist",
     args: { deviceId: t.arg.string({ required: true }), tenantId: t.arg.string() },
+    extensions: sqlRead({
+      kind: 'row',
+      table: 'device_registry',
+      alias: 'd',
+      condition: (args, session) =>
+        Prisma.sql`d.tenant_id = ${lookupTenant(session.scope, args['tenantId'] as string | null | undefined)} AND d.device_id = ${args['deviceId'] as string}`,
+    }),
     resolve: (query, _root, args, ctx) =>
       ctx.session.db.device.findUnique({
         ...query,
@@ -86,9 +109,19 @@ builder.queryFields((t) => ({
     {
       type: 'Device',
       cursor: 'tenantId_deviceId',
-      defaultSize: 50,
-      maxSize: 500,
+      ...DEVICE_PAGE_SIZES,
       args: { filter: t.arg({ type: DeviceFilterInput }) },
+      extensions: sqlRead({
+        kind: 'page',
+        table: 'device_registry',
+        alias: 'd',
+        condition: (args, session) => deviceListCondition(session, args['filter']),
+        key: [
+          { column: 'tenant_id', field: 'tenantId' },
+          { column: 'device_id', field: 'deviceId' },
+        ],
+        ...DEVICE_PAGE_SIZES,
+      }),
       resolve: async (query, _root, args, ctx) =>
         resolveDevicePage(ctx.session, query as PrismaPageQuery, await deviceListCondition(ctx.session, args.filter)),
       totalCount: async (_root, args, ctx) => countDevices(ctx.session, await deviceListCondition(ctx.session, args.filter)),
