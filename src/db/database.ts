@@ -29,9 +29,18 @@ export interface Database {
   readonly kind: 'postgres' | 'pglite';
   readonly prisma: PrismaClient;
   readonly assumeRole: string | null;
+  /**
+   * Sends one statement on the open transaction the runner named `transaction`, in order with
+   * Prisma's statements on it, without Prisma's client (PostgreSQL only: `undefined` elsewhere,
+   * or when no such transaction is open).
+   */
+  readonly transactionStatement?: (transaction: string) => TransactionStatement | undefined;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** A statement on one open transaction's connection: rows as `pg` decodes them. */
+export type TransactionStatement = <Row>(text: string, values: readonly unknown[]) => Promise<Row[]>;
 
 export interface OpenedDatabase {
   database: Database;
@@ -86,6 +95,15 @@ async function openPostgres(options: Extract<DatabaseOptions, { kind: 'postgres'
       kind: 'postgres',
       prisma,
       assumeRole,
+      transactionStatement(transaction) {
+        const client = pool.transaction(transaction);
+        if (!client) return undefined;
+        const named = options.preparedStatements !== false;
+        return async <Row>(text: string, values: readonly unknown[]) => {
+          const result = await client.query({ text, values: values as unknown[], ...(named && { name: statementName(text) }) });
+          return result.rows as Row[];
+        };
+      },
       async ping() {
         await prisma.$queryRaw`SELECT 1`;
       },

@@ -36,12 +36,28 @@ export interface ScopedPoolOptions extends pg.PoolConfig {
 export class ScopedPool extends pg.Pool {
   readonly scopeStatements: ReadonlySet<string>;
   readonly pipelineFirstStatement: boolean;
+  /** Open transactions by the name their scope statement carries (its last value, `app.transaction`). */
+  private readonly named = new Map<string, LazyTransactionClient>();
 
   constructor({ scopeStatements, pipelineFirstStatement, ...config }: ScopedPoolOptions) {
     // Pipeline mode: a query is written as soon as it is issued, not after the previous answer.
     super({ ...config, pipeline: true });
     this.scopeStatements = new Set(scopeStatements);
     this.pipelineFirstStatement = pipelineFirstStatement;
+  }
+
+  /**
+   * The connection of the open transaction whose scope named it `name`: statements sent on it go
+   * in order with Prisma's own on that transaction (the same queue), skipping Prisma's client.
+   */
+  transaction(name: string): LazyTransactionClient | undefined {
+    return this.named.get(name);
+  }
+
+  /** @internal by LazyTransactionClient */
+  nameTransaction(name: string, client: LazyTransactionClient | null): void {
+    if (client) this.named.set(name, client);
+    else this.named.delete(name);
   }
 
   /** A pooled connection now: what a `LazyTransactionClient` opens when it needs one. */
@@ -75,6 +91,8 @@ export class LazyTransactionClient extends EventEmitter {
 
   /** The scope statement, held until the first statement it is sent with. */
   private scope: QueryConfig | undefined;
+  /** The runner's name for this transaction, from its scope statement ('' for none). */
+  private name = '';
 
   constructor(private readonly pool: ScopedPool) {
     super();
@@ -91,6 +109,11 @@ export class LazyTransactionClient extends EventEmitter {
     // Its answer (the values just set) is not read; its failure fails the statement it goes with.
     if (!this.scope && this.pool.scopeStatements.has(query.text)) {
       this.scope = query;
+      const name = query.values?.at(-1);
+      if (typeof name === 'string' && name !== '') {
+        this.name = name;
+        this.pool.nameTransaction(name, this);
+      }
       return Promise.resolve(NOTHING_SENT);
     }
     return this.open(query);
@@ -134,6 +157,7 @@ export class LazyTransactionClient extends EventEmitter {
   release(error?: Error | boolean): void {
     if (this.released) return;
     this.released = true;
+    if (this.name) this.pool.nameTransaction(this.name, null);
     const client = this.client;
     if (client) {
       client.removeListener('error', this.forwardError);

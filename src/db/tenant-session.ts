@@ -30,6 +30,14 @@ export interface TenantSession {
    * failed statement no longer aborts it), so the rest of the operation still runs and commits.
    */
   savepoint<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * Runs raw SQL on this transaction, like `db.$queryRaw`, but on PostgreSQL straight on the
+   * transaction's connection (in order with Prisma's statements; no Prisma client work: a hot path
+   * saves about a tenth of a millisecond of CPU per statement). Rows come as `pg` decodes them,
+   * which matches Prisma's `$queryRaw` only for int4, float8, text, boolean, json(b) and
+   * timestamptz columns: cast anything else (bigint, numeric) in the statement.
+   */
+  query<Row>(sql: Prisma.Sql): Promise<Row[]>;
 }
 
 export interface SessionRunner {
@@ -48,17 +56,21 @@ export type CommittedEventListener = <K extends PulseEventName>(name: K, payload
 
 /** Builds the runner that opens tenant transactions; the only way application code reaches the database. */
 export function createSessionRunner(database: Database, events: EventBus, logger: Logger, onCommitted?: CommittedEventListener): SessionRunner {
+  let transactions = 0;
   return {
     async run(scope, work) {
       const queued: Array<() => void> = [];
       const afterCommitTasks: Array<() => Promise<void>> = [];
       let savepoints = 0;
+      const name = String((transactions = (transactions + 1) % Number.MAX_SAFE_INTEGER));
       const result = await database.prisma.$transaction(async (db) => {
         // On PostgreSQL the pool holds this back and sends it with the first statement (scoped-pool.ts).
-        await scopeStatement(db, scope, database.assumeRole);
+        await scopeStatement(db, scope, database.assumeRole, name);
+        const statement = database.transactionStatement?.(name);
         return work({
           db,
           scope,
+          query: statement ? <Row>(sql: Prisma.Sql) => statement<Row>(sql.text, sql.values) : <Row>(sql: Prisma.Sql) => db.$queryRaw<Row[]>(sql),
           publish(name, payload) {
             queued.push(() => {
               events.publish(name, payload);
@@ -146,6 +158,7 @@ export function perQuerySession(database: Database, scope: TenantScope): TenantS
     },
     // Each query is its own transaction already: there is nothing to roll back to.
     savepoint: (work) => work(),
+    query: <Row>(sql: Prisma.Sql) => scoped().$queryRaw<Row[]>(sql),
   };
 }
 
@@ -154,7 +167,7 @@ export function perQuerySession(database: Database, scope: TenantScope): TenantS
  * next user of the pooled connection (scope-sql.ts). On PostgreSQL the pool sends it together
  * with the transaction's next statement.
  */
-function scopeStatement(db: Tx | Database['prisma'], scope: TenantScope, assumeRole: string | null) {
-  const { text, values } = scopeQuery(scope, assumeRole);
+function scopeStatement(db: Tx | Database['prisma'], scope: TenantScope, assumeRole: string | null, transaction = '') {
+  const { text, values } = scopeQuery(scope, assumeRole, transaction);
   return db.$queryRawUnsafe(text, ...values);
 }

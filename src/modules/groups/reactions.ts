@@ -33,31 +33,55 @@ async function reevaluate({ runner }: ReactionContext, tenantId: string, deviceI
 }
 
 type Aspects = readonly DeviceAspect[] | 'all';
-/** Per app (its runner), the batches not started yet, by tenant and aspects. */
-const batches = new WeakMap<ReactionContext['runner'], Map<string, { deviceIds: Set<string>; run: Promise<void> }>>();
+
+interface Batch {
+  deviceIds: Set<string>;
+  run: Promise<void>;
+}
+
+/** One tenant and aspect set: the batch being evaluated, and the one collecting devices for after it. */
+interface BatchQueue {
+  running?: Promise<void>;
+  next?: Batch;
+}
+
+/** Per app (its runner), by tenant and aspects. */
+const queues = new WeakMap<ReactionContext['runner'], Map<string, BatchQueue>>();
 
 /**
  * The events of one commit are dispatched together (a bulk add of 1,000 devices: 1,000 events),
- * so the devices of one tenant and aspect set that arrive in the same tick are evaluated in one
- * transaction, set-based, instead of one transaction per device. Each event's reaction resolves
- * when its batch is done.
+ * and writes keep committing while a batch is evaluated: the devices of one tenant and aspect set
+ * are collected until the batch before them is done, then evaluated in one transaction,
+ * set-based. So a steady stream of twin writes costs one evaluation at a time per tenant, not one
+ * transaction per write; each re-reads the devices' current state, so a late batch is never stale.
+ * Each event's reaction resolves when its batch is done.
  */
 function reevaluateSoon(context: ReactionContext, tenantId: string, deviceId: string, aspects: Aspects): Promise<void> {
-  let open = batches.get(context.runner);
-  if (!open) batches.set(context.runner, (open = new Map()));
+  let byKey = queues.get(context.runner);
+  if (!byKey) queues.set(context.runner, (byKey = new Map()));
   const key = `${tenantId}|${aspects === 'all' ? '*' : aspects.join(',')}`;
-  const batch = open.get(key);
-  if (batch) {
-    batch.deviceIds.add(deviceId);
-    return batch.run;
+  let queue = byKey.get(key);
+  if (!queue) byKey.set(key, (queue = {}));
+  if (queue.next) {
+    queue.next.deviceIds.add(deviceId);
+    return queue.next.run;
   }
+  const owner = queue;
   const deviceIds = new Set([deviceId]);
-  const waiting = open;
-  const run = Promise.resolve().then(() => {
-    waiting.delete(key);
-    return reevaluate(context, tenantId, [...deviceIds], aspects);
-  });
-  open.set(key, { deviceIds, run });
+  // After the running batch (its failure is its own events'), and at least after this tick's events.
+  const run: Promise<void> = (owner.running ?? Promise.resolve())
+    .catch(() => undefined)
+    .then(() => {
+      owner.next = undefined;
+      owner.running = run;
+      return reevaluate(context, tenantId, [...deviceIds], aspects);
+    })
+    .finally(() => {
+      if (owner.running !== run) return;
+      owner.running = undefined;
+      if (!owner.next) byKey.delete(key);
+    });
+  owner.next = { deviceIds, run };
   return run;
 }
 

@@ -45,7 +45,8 @@ export type TwinWrite = {
  * locked (`FOR UPDATE OF s`) until the transaction ends, so the caller's write cannot lose a race.
  */
 export async function readTwin(session: TenantSession, key: DeviceKey, options: { lock: boolean }): Promise<TwinRow | null> {
-  const rows = await session.db.$queryRaw<Array<Omit<TwinRow, 'desired' | 'reported'> & { desired: unknown; reported: unknown }>>`
+  // On the transaction's connection, past Prisma's client (the hot path of every twin write).
+  const rows = await session.query<Omit<TwinRow, 'desired' | 'reported'> & { desired: unknown; reported: unknown }>(Prisma.sql`
     SELECT s.desired_state AS "desired", s.desired_version AS "desiredVersion", s.desired_metadata AS "desiredMetadata",
            s.reported_state AS "reported", s.reported_version AS "reportedVersion", s.reported_metadata AS "reportedMetadata",
            s.reported_seq::float8 AS "reportedSeq",
@@ -53,7 +54,7 @@ export async function readTwin(session: TenantSession, key: DeviceKey, options: 
     FROM device_state s
     JOIN device_registry d ON d.tenant_id = s.tenant_id AND d.device_id = s.device_id
     WHERE s.tenant_id = ${key.tenantId} AND s.device_id = ${key.deviceId}
-    ${options.lock ? Prisma.sql`FOR UPDATE OF s` : Prisma.empty}`;
+    ${options.lock ? Prisma.sql`FOR UPDATE OF s` : Prisma.empty}`);
   const row = rows[0];
   return row ? { ...row, desired: documentOf(row.desired), reported: documentOf(row.reported) } : null;
 }
@@ -104,7 +105,7 @@ export async function writeTwinIfVersion(
 ): Promise<TwinWrite | null> {
   const side = SIDE_COLUMNS[direction];
   const seq = direction === 'reported' && reportedSeq !== undefined ? Prisma.sql`, reported_seq = ${reportedSeq}` : Prisma.empty;
-  const rows = await session.db.$queryRaw<ReturnedTwin[]>`
+  const rows = await session.query<ReturnedTwin>(Prisma.sql`
     WITH written AS (
       UPDATE device_state
       SET ${side.state} = ${JSON.stringify(document)}::jsonb, ${side.metadata} = ${JSON.stringify(metadata)}::jsonb,
@@ -117,7 +118,7 @@ export async function writeTwinIfVersion(
              ${JSON.stringify(history.patch)}::jsonb, "document", ${history.mode}, ${history.actor.type}, ${history.actor.id}
       FROM written
     )
-    SELECT "desired", "desiredVersion", "reported", "reportedVersion", status, "updatedAt" FROM written`;
+    SELECT "desired", "desiredVersion", "reported", "reportedVersion", status, "updatedAt" FROM written`);
   return toWrite(rows[0], direction);
 }
 
