@@ -130,11 +130,14 @@ test('concurrent transactions each get their own connection (statements never cr
 test('on PostgreSQL the statements go on the transaction connection, not through Prisma', async () => {
   const find = postgres.transactionStatement!;
   let found = 0;
-  const counting: Database = { ...postgres, transactionStatement: (transaction) => {
-    const statement = find(transaction);
-    if (statement) found += 1;
-    return statement;
-  } };
+  const counting: Database = {
+    ...postgres,
+    transactionStatement: (transaction) => {
+      const statement = find(transaction);
+      if (statement) found += 1;
+      return statement;
+    },
+  };
   const runner = createSessionRunner(counting, createEventBus(), logger);
   await runner.run(customerOf('tenant-a'), (session) => session.query(Prisma.sql`SELECT 1`));
   await runner.run(customerOf('tenant-b'), (session) => session.query(Prisma.sql`SELECT 1`));
