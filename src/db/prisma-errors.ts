@@ -12,13 +12,18 @@ const TRANSIENT_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT',
  */
 export function isTransientDatabaseError(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
-  const record = error as { code?: unknown; meta?: { driverAdapterError?: { cause?: unknown } }; cause?: unknown };
+  const record = error as { code?: unknown; severity?: unknown; message?: unknown; meta?: { driverAdapterError?: { cause?: unknown } }; cause?: unknown };
   if (typeof record.code === 'string' && (TRANSIENT_PRISMA_CODES.has(record.code) || TRANSIENT_NODE_CODES.has(record.code))) return true;
+  // Straight from `pg` (session.query): a server error carries severity and SQLSTATE itself.
+  if (typeof record.severity === 'string' && typeof record.code === 'string') return isTransientPostgres(record.severity, record.code);
+  if (typeof record.message === 'string' && /^Connection terminated|timeout exceeded when trying to connect/.test(record.message)) return true;
   const cause = (record.meta?.driverAdapterError?.cause ?? record.cause) as { kind?: string; code?: string; severity?: string } | undefined;
   if (!cause || typeof cause !== 'object') return false;
   if (cause.kind && TRANSIENT_ADAPTER_KINDS.has(cause.kind)) return true;
-  if (cause.kind === 'postgres') {
-    return cause.severity === 'FATAL' || cause.severity === 'PANIC' || (cause.code ?? '').startsWith('08') || TRANSIENT_SQLSTATES.has(cause.code ?? '');
-  }
+  if (cause.kind === 'postgres') return isTransientPostgres(cause.severity ?? '', cause.code ?? '');
   return isTransientDatabaseError(cause);
+}
+
+function isTransientPostgres(severity: string, code: string): boolean {
+  return severity === 'FATAL' || severity === 'PANIC' || code.startsWith('08') || TRANSIENT_SQLSTATES.has(code);
 }

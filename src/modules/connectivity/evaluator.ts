@@ -37,7 +37,7 @@ export async function markSilentDevices(
 ): Promise<TransitionRow[]> {
   const offlineDue = Prisma.sql`(s.last_seen_at IS NULL OR s.last_seen_at <= ${now}::timestamptz - make_interval(secs => t.offline_after::float8))`;
   const staleDue = Prisma.sql`(s.last_seen_at IS NULL OR s.last_seen_at <= ${now}::timestamptz - make_interval(secs => t.stale_after::float8))`;
-  const rows = await session.db.$queryRaw<TransitionRow[]>`
+  const rows = await session.query<TransitionRow>(Prisma.sql`
     WITH due AS (
       SELECT s.tenant_id, s.device_id, s.status AS previous_status, s.last_seen_at,
              CASE WHEN ${offlineDue} THEN 'OFFLINE' ELSE 'STALE' END AS new_status
@@ -60,7 +60,7 @@ export async function markSilentDevices(
     SELECT tenant_id, device_id, 'DISCONNECTED', CASE WHEN new_status = 'STALE' THEN 'STALE' ELSE 'HEARTBEAT_TIMEOUT' END,
            previous_status, new_status, session_id, jsonb_build_object('lastSeenAt', last_seen_at), status_changed_at
     FROM updated
-    RETURNING ${TRANSITION_COLUMNS}`;
+    RETURNING ${TRANSITION_COLUMNS}`);
   publishTransitions(session, rows);
   return rows;
 }

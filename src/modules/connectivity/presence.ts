@@ -61,7 +61,7 @@ function appendEvent(reason: Prisma.Sql, when: Prisma.Sql, details: Record<strin
 }
 
 async function run(session: TenantSession, statement: Prisma.Sql): Promise<PresenceOutcome> {
-  const rows = await session.db.$queryRaw<Row[]>(statement);
+  const rows = await session.query<Row>(statement);
   const row = rows[0];
   if (!row) return { found: false, transition: null, fenced: false };
   const transition = row.id === undefined || row.id === null ? null : (row as TransitionRow);

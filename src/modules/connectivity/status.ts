@@ -50,7 +50,7 @@ export async function applyStatusChanges(session: TenantSession, changes: readon
       const positions = round.filter((position) => changes[position]!.state === state);
       if (positions.length === 0) continue;
       const subset = positions.map((position) => changes[position]!);
-      const rows = await session.db.$queryRaw<Row[]>(state === 'online' ? onlineStatement(subset) : offlineStatement(subset));
+      const rows = await session.query<Row>(state === 'online' ? onlineStatement(subset) : offlineStatement(subset));
       const transitions = rows.filter((row): row is Row & TransitionRow => row.id !== undefined && row.id !== null);
       publishTransitions(session, transitions);
       const byDevice = new Map(rows.map((row) => [keyOf({ tenantId: row.tenant_id, deviceId: row.device_id }), row]));

@@ -62,7 +62,7 @@ export async function touchDevices(session: TenantSession, touches: readonly Tou
   if (touches.length === 0) return [];
   const devices = [...summariseByDevice(touches).values()];
   const column = <T>(pick: (device: DeviceSighting) => T) => devices.map(pick);
-  const rows = await session.db.$queryRaw<Row[]>(Prisma.sql`
+  const rows = await session.query<Row>(Prisma.sql`
     WITH input AS (
       SELECT * FROM unnest(${column((d) => d.key.tenantId)}::text[], ${column((d) => d.key.deviceId)}::text[],
                            ${column((d) => new Date(d.firstAt).toISOString())}::text[]::timestamptz[],

@@ -21,7 +21,8 @@ export type TransitionReason =
 
 /** One appended connectivity event, as every transition statement returns it. */
 export interface TransitionRow {
-  id: bigint;
+  /** bigserial, as text: the same through Prisma and through `session.query`. */
+  id: string;
   tenant_id: string;
   device_id: string;
   event_type: 'CONNECTED' | 'DISCONNECTED';
@@ -34,7 +35,7 @@ export interface TransitionRow {
 
 /** The columns a transition statement's final `RETURNING` lists, matching {@link TransitionRow}. */
 export const TRANSITION_COLUMNS = Prisma.raw(
-  'id, tenant_id, device_id, event_type, reason, previous_status, new_status, session_id, occurred_at',
+  'id::text AS id, tenant_id, device_id, event_type, reason, previous_status, new_status, session_id, occurred_at',
 );
 
 /**
@@ -46,7 +47,7 @@ export function publishTransitions(session: TenantSession, rows: readonly Transi
     session.publish('deviceConnectivityChanged', {
       tenantId: row.tenant_id,
       deviceId: row.device_id,
-      eventId: row.id.toString(),
+      eventId: row.id,
       previousStatus: row.previous_status,
       status: row.new_status,
       reason: row.reason,
