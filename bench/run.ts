@@ -9,6 +9,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -33,7 +34,18 @@ import { runTelemetry } from './telemetry.js';
 import { runTwinWrites } from './twin-writes.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const TSX = ['--import', 'tsx', ...(process.env['BENCH_TRACE'] ? ['--trace-deprecation', '--trace-warnings'] : [])];
+/**
+ * The V8 flags production starts with (package.json's `start:built`), so the bench measures the
+ * heap the footprint rows measure; BENCH_PULSE_NODE_FLAGS overrides them (e.g. '' to compare).
+ */
+function productionNodeFlags(): string[] {
+  const override = process.env['BENCH_PULSE_NODE_FLAGS'];
+  if (override !== undefined) return override.split(/\s+/).filter(Boolean);
+  const scripts = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  return /\bnode((?:\s+--[\w-]+(?:=\S+)?)*)\s+dist\/main\.js/.exec(scripts['start:built'] ?? '')?.[1]?.trim().split(/\s+/).filter(Boolean) ?? [];
+}
+
+const TSX = ['--import', 'tsx', ...productionNodeFlags(), ...(process.env['BENCH_TRACE'] ? ['--trace-deprecation', '--trace-warnings'] : [])];
 
 const log = (message: string) => console.error(`[bench] ${message}`);
 

@@ -1,5 +1,6 @@
 import type { ExecutionResult } from 'graphql';
 import type { WebSocket } from 'ws';
+import { sendTextFrame, textFrame } from './prebuilt-frames.js';
 
 /** Where one subscriber's results go: its socket and the id of its `subscribe` message. */
 export interface SubscriberDelivery {
@@ -10,9 +11,6 @@ export interface SubscriberDelivery {
 type Ending = { error: unknown } | null;
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
-
-/** A Buffer goes out as a binary frame unless told otherwise; graphql-ws messages are text frames. */
-const TEXT_FRAME = { binary: false } as const;
 
 /**
  * Bytes a socket may have waiting to be written before it is closed as too slow (1013, "try
@@ -122,10 +120,11 @@ class SubscriptionGroup {
     // The payload graphql-ws would build: the result with its errors in their JSON form.
     const { errors, ...rest } = result;
     const payload = JSON.stringify(errors ? { ...rest, errors: errors.map((error) => error.toJSON()) } : rest);
-    // One message Buffer per distinct operation id, the same bytes handed to every socket that
-    // uses it: clients that number operations per socket ('1', '2', …) share them; graphql-ws'
-    // own client (random UUIDs) costs one small Buffer per subscriber, never a stringify.
-    const messages = new Map<string, Buffer>();
+    // One message (and its WebSocket frame, prebuilt-frames.ts) per distinct operation id, the same
+    // bytes handed to every socket that uses it: clients that number operations per socket ('1',
+    // '2', …) share them; graphql-ws' own client (random UUIDs) costs one small Buffer per
+    // subscriber, never a stringify.
+    const messages = new Map<string, { message: Buffer; frame: Buffer }>();
     for (const member of this.members) {
       const { socket } = member.delivery;
       if (socket.readyState !== socket.OPEN) continue;
@@ -133,9 +132,12 @@ class SubscriptionGroup {
         socket.close(1013, 'Too far behind on subscription events');
         continue;
       }
-      let message = messages.get(member.messagePrefix);
-      if (!message) messages.set(member.messagePrefix, (message = Buffer.from(`${member.messagePrefix}${payload}}`)));
-      socket.send(message, TEXT_FRAME);
+      let encoded = messages.get(member.messagePrefix);
+      if (!encoded) {
+        const message = Buffer.from(`${member.messagePrefix}${payload}}`);
+        messages.set(member.messagePrefix, (encoded = { message, frame: textFrame(message) }));
+      }
+      sendTextFrame(socket, encoded.message, encoded.frame);
     }
   }
 
