@@ -349,7 +349,7 @@ async function executeCompiled(runner: SessionRunner, context: GraphQLContext, c
     context.session = session;
     const entries: Prisma.Sql[] = [];
     for (const { key, root } of compiled.roots) if (root) entries.push(Prisma.sql`${literal(key)}, ${await root.sql(session)}`);
-    const [row] = await session.db.$queryRaw<Array<{ data: string }>>`SELECT ${jsonObject(entries)}::text AS data`;
+    const [row] = await session.query<{ data: string }>(Prisma.sql`SELECT ${jsonObject(entries)}::text AS data`);
     const values = JSON.parse(row!.data) as Record<string, unknown>;
     const data: Record<string, unknown> = {};
     for (const { key, typename, root } of compiled.roots) data[key] = root ? root.finish(values[key]) : typename;
