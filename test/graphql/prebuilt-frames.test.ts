@@ -1,11 +1,12 @@
 /**
  * Prebuilt frames (src/graphql/prebuilt-frames.ts) on a real `ws` server and client: every
- * length encoding arrives intact, in order with messages `ws` sends itself, and a socket whose
- * `ws` sender is busy (compressing) gets the message through `ws` instead, still in order.
+ * length encoding arrives intact, in order with messages `ws` sends itself; a socket whose `ws`
+ * sender is busy (compressing, a fragmented message half sent), that negotiated
+ * permessage-deflate or that is closing gets the message through `ws` instead, as `ws.send` would.
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { sendTextFrame, textFrame } from '../../src/graphql/prebuilt-frames.js';
 
@@ -69,5 +70,54 @@ describe('prebuilt text frames', () => {
     await receivedCount(2);
     expect(received.map((entry) => entry.text)).toEqual([big.toString(), after.toString()]);
     client.close();
+  });
+
+  test('an idle socket without compression is written directly, not through ws.send', async () => {
+    const { socket, client, received, receivedCount } = await connected({ perMessageDeflate: false });
+    const send = vi.spyOn(socket, 'send');
+    const payload = Buffer.from('{"direct":true}');
+    sendTextFrame(socket, payload, textFrame(payload));
+    await receivedCount(1);
+    expect(send).not.toHaveBeenCalled();
+    expect(received.map((entry) => entry.text)).toEqual([payload.toString()]);
+    client.close();
+  });
+
+  test('a socket with permessage-deflate gets the message through ws even when its sender is idle', async () => {
+    const { socket, client, received, receivedCount } = await connected({ perMessageDeflate: true });
+    expect(socket.extensions).toContain('permessage-deflate');
+    const send = vi.spyOn(socket, 'send');
+    const payload = message(5_000, 'compressible ');
+    sendTextFrame(socket, payload, textFrame(payload));
+    await receivedCount(1);
+    expect(send).toHaveBeenCalledTimes(1);
+    expect(received).toEqual([{ text: payload.toString(), binary: false }]);
+    client.close();
+  });
+
+  test('while ws has a fragmented message half sent, the message continues it exactly as ws.send would', async () => {
+    const { socket, client, received, receivedCount } = await connected({ perMessageDeflate: false });
+    socket.send('first part, ', { fin: false });
+    const after = Buffer.from('then this');
+    sendTextFrame(socket, after, textFrame(after));
+    socket.send('a message of its own');
+    await receivedCount(2);
+    // A data frame of its own here would be a protocol error (RFC 6455 §5.4) and close the socket.
+    expect(received.map((entry) => entry.text)).toEqual(['first part, then this', 'a message of its own']);
+    client.close();
+  });
+
+  test('once the socket is closing, nothing is written after its close frame', async () => {
+    const { socket, client } = await connected({ perMessageDeflate: false });
+    const stream = (socket as unknown as { _socket: { write(chunk: Buffer): boolean } })._socket;
+    const closed = once(client, 'close');
+    socket.close(1000, 'bye');
+    const write = vi.spyOn(stream, 'write');
+    const payload = Buffer.from('too late');
+    const frame = textFrame(payload);
+    sendTextFrame(socket, payload, frame);
+    expect(write.mock.calls.some(([chunk]) => chunk === frame)).toBe(false);
+    const [code] = (await closed) as [number];
+    expect(code).toBe(1000);
   });
 });
