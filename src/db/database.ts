@@ -6,7 +6,8 @@ import { PrismaClient } from '../generated/prisma/client.js';
 import type { Logger } from '../logger.js';
 import { applyMigrations, type MigrationResult } from './migrate.js';
 import { SCOPE_SQL, SCOPE_WITH_ROLE_SQL } from './scope-sql.js';
-import { ScopedPool } from './scoped-pool.js';
+import { LazyTransactionClient, ScopedPool } from './scoped-pool.js';
+import { sqlTransaction, type SqlTransaction } from './sql-transaction.js';
 import { connectPgExecutor, pgliteExecutor, type SqlExecutor } from './sql-executor.js';
 
 /** The role every tenant transaction runs as; created by the first migration. */
@@ -35,6 +36,11 @@ export interface Database {
    * or when no such transaction is open).
    */
   readonly transactionStatement?: (transaction: string) => TransactionStatement | undefined;
+  /**
+   * Opens a transaction for raw SQL only, on a pooled connection past Prisma, scoped by `scope`
+   * (scope-sql.ts); PostgreSQL only (`undefined` on PGlite, whose one connection Prisma owns).
+   */
+  readonly openSqlTransaction?: (scope: { text: string; values: readonly unknown[] }) => SqlTransaction;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -104,6 +110,7 @@ async function openPostgres(options: Extract<DatabaseOptions, { kind: 'postgres'
           return result.rows as Row[];
         };
       },
+      openSqlTransaction: (scope) => sqlTransaction(new LazyTransactionClient(pool), scope, options.preparedStatements === false ? undefined : statementName),
       async ping() {
         await prisma.$queryRaw`SELECT 1`;
       },

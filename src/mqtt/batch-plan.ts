@@ -37,7 +37,12 @@ export function planBatch(batch: readonly PlannedMessage[], hasMany: (kind: stri
     const device = devices.get(message.deviceKey);
     // A new run starts when the device changes kind, and with every message of a kind applied alone.
     const run = device === undefined ? 0 : device.kind === message.kind && many ? device.run : device.run + 1;
-    devices.set(message.deviceKey, { kind: message.kind, run });
+    // Updated in place: one entry per device, not one per message.
+    if (device === undefined) devices.set(message.deviceKey, { kind: message.kind, run });
+    else {
+      device.kind = message.kind;
+      device.run = run;
+    }
     const slot = (runs[run] ??= { many: new Map(), steps: [] });
     if (!many) {
       slot.steps.push({ kind: message.kind, many: false, positions: [position] });

@@ -9,7 +9,7 @@ import { holdAcksUntilCommitted, type HeldMessage } from './ack-after-commit.js'
 import { planBatch, type PlannedMessage } from './batch-plan.js';
 import { decodePayload } from './codec.js';
 import type { InboundTopic, IngestOutcome, InboundMessage } from './ingest.js';
-import type { TopicTable } from './topics.js';
+import type { DeviceTopic, TopicTable } from './topics.js';
 
 export interface BridgeOptions {
   client: MqttClient;
@@ -85,14 +85,27 @@ function laneIndex(key: string, count: number): number {
   return (hash >>> 0) % count;
 }
 
-interface Pending {
+/** A queued message; it is its own entry in the batch plan (kind and device key). */
+interface Pending extends PlannedMessage {
   held: HeldMessage;
   message: InboundMessage;
   /** `tenant/device`: its lane, and the order the batch plan keeps. */
   deviceKey: string;
 }
 
-const plannedOf = (item: Pending): PlannedMessage => ({ kind: item.message.kind, deviceKey: item.deviceKey });
+/** What an inbound topic name resolves to, computed once per topic name (devices repeat theirs). */
+interface Route {
+  topic: DeviceTopic;
+  inbound: InboundTopic;
+  deviceKey: string;
+  lane: Lane;
+}
+
+/**
+ * Topic names remembered (each a few hundred bytes with its route): a fleet's heartbeat and
+ * status topics. Past this the memory starts over rather than grow with whatever names arrive.
+ */
+const ROUTES_REMEMBERED = 20_000;
 
 /**
  * The device channel: subscribes to device topics, validates every message at the edge, applies
@@ -127,10 +140,26 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     notify(held, { status: 'rejected', reason });
   };
 
+  const decodeOptions = { maxBytes: options.maxPayloadBytes };
+  const routes = new Map<string, Route>();
+  /** The route of an inbound device topic, or a rejection reason (not remembered: bad names are not repeated traffic). */
+  const routeOf = (name: string): Route | { kind: string; reason: string; detail: string } => {
+    const known = routes.get(name);
+    if (known) return known;
+    const topic = topics.parse(name);
+    if (!topic.ok) return { kind: 'unknown', reason: topic.reason, detail: name.slice(0, 200) };
+    if (topic.direction === 'outbound') return { kind: topic.kind, reason: 'OUTBOUND_TOPIC', detail: 'server-to-device topic' };
+    const deviceKey = `${topic.tenantId}/${topic.deviceId}`;
+    const route: Route = { topic, inbound: topics.inboundTopic(topic.kind)!, deviceKey, lane: laneOf(deviceKey) };
+    if (routes.size >= ROUTES_REMEMBERED) routes.clear();
+    routes.set(name, route);
+    return route;
+  };
+
   const accept = (held: HeldMessage) => {
-    const topic = topics.parse(held.packet.topic);
-    if (!topic.ok) return reject(held, 'unknown', topic.reason, held.packet.topic.slice(0, 200));
-    if (topic.direction === 'outbound') return reject(held, topic.kind, 'OUTBOUND_TOPIC', 'server-to-device topic');
+    const route = routeOf(held.packet.topic);
+    if (!('topic' in route)) return reject(held, route.kind, route.reason, route.detail);
+    const { topic, inbound, deviceKey, lane } = route;
     const kind = topic.kind;
     // A broker sets RETAIN towards a subscriber only on a stored message it replays at subscribe
     // time ([MQTT-3.3.1-9]; MQTT 5 without Retain As Published): something a device said before,
@@ -138,14 +167,12 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     // went offline ONLINE again after a restart), so no topic ever takes one. Live messages arrive
     // with RETAIN clear, whatever the device set.
     if (held.packet.retain) return reject(held, kind, 'RETAINED', 'retained message replayed by the broker');
-    const inbound = topics.inboundTopic(kind)!;
     const raw = held.packet.payload;
-    const decoded = decodePayload(inbound.payload, typeof raw === 'string' ? Buffer.from(raw) : raw, { maxBytes: options.maxPayloadBytes });
+    const decoded = decodePayload(inbound.payload, typeof raw === 'string' ? Buffer.from(raw) : raw, decodeOptions);
     if (!decoded.ok) return reject(held, kind, decoded.reason, decoded.detail);
-    const deviceKey = `${topic.tenantId}/${topic.deviceId}`;
-    const lane = laneOf(deviceKey);
     lane.queue.push({
       held,
+      kind,
       deviceKey,
       message: {
         kind,
@@ -164,6 +191,10 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
 
   const handlerOf = (kind: string) => topics.inboundTopic(kind) as InboundTopic;
 
+  /** A batch whose kinds all send only raw SQL skips Prisma's interactive transaction (ingest.ts `sqlOnly`). */
+  const transact = <T>(messages: readonly Pending[], work: (session: TenantSession) => Promise<T>): Promise<T> =>
+    messages.every((item) => handlerOf(item.message.kind).sqlOnly === true) ? runner.runSql(INGEST_SCOPE, work) : runner.run(INGEST_SCOPE, work);
+
   const apply = async (session: TenantSession, message: InboundMessage): Promise<IngestOutcome> => {
     return handlerOf(message.kind).handle(session, message, services);
   };
@@ -176,7 +207,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
    */
   const applyPlanned = async (session: TenantSession, batch: Pending[]): Promise<IngestOutcome[]> => {
     const outcomes = new Array<IngestOutcome>(batch.length);
-    const steps = planBatch(batch.map(plannedOf), (kind) => handlerOf(kind).handleMany !== undefined);
+    const steps = planBatch(batch, (kind) => handlerOf(kind).handleMany !== undefined);
     for (const step of steps) {
       if (step.positions.length === 1) {
         outcomes[step.positions[0]!] = await apply(session, batch[step.positions[0]!]!.message);
@@ -201,18 +232,18 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
 
   /** {@link settle} for a committed batch, counting once per kind and outcome rather than per message. */
   const settleBatch = (batch: Pending[], outcomes: IngestOutcome[]) => {
-    const counts = new Map<string, { kind: string; outcome: string; count: number }>();
+    // By kind, then outcome: no key to build per message.
+    const counts = new Map<string, Map<string, number>>();
     batch.forEach((item, index) => {
       const outcome = outcomes[index]!;
       if (outcome.status === 'rejected') return settle(item, outcome);
-      const key = `${item.message.kind}\u0000${outcome.status}`;
-      const count = counts.get(key);
-      if (count) count.count += 1;
-      else counts.set(key, { kind: item.message.kind, outcome: outcome.status, count: 1 });
+      let byOutcome = counts.get(item.kind);
+      if (!byOutcome) counts.set(item.kind, (byOutcome = new Map()));
+      byOutcome.set(outcome.status, (byOutcome.get(outcome.status) ?? 0) + 1);
       item.held.acknowledge();
       if (listeners.size > 0) notify(item.held, outcome);
     });
-    for (const { kind, outcome, count } of counts.values()) metrics.mqttMessages.inc({ kind, outcome }, count);
+    for (const [kind, byOutcome] of counts) for (const [outcome, count] of byOutcome) metrics.mqttMessages.inc({ kind, outcome }, count);
   };
 
   async function drain(lane: Lane): Promise<void> {
@@ -228,7 +259,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       }
       const batch = lane.queue.splice(0, maxBatch);
       try {
-        const outcomes = await runner.run(INGEST_SCOPE, (session) => applyPlanned(session, batch));
+        const outcomes = await transact(batch, (session) => applyPlanned(session, batch));
         settleBatch(batch, outcomes);
         backoffMs = 0;
       } catch (error) {
@@ -264,7 +295,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   /** Applies and settles one message; false when the database is unavailable (not settled). */
   async function applyAlone(item: Pending): Promise<boolean> {
     try {
-      settle(item, await runner.run(INGEST_SCOPE, (session) => apply(session, item.message)));
+      settle(item, await transact([item], (session) => apply(session, item.message)));
       return true;
     } catch (error) {
       if (isTransientDatabaseError(error)) return false;

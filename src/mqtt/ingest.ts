@@ -39,6 +39,12 @@ export type IngestOutcome = { status: 'applied' } | { status: 'duplicate' } | { 
  * explicitly, and must be idempotent: a redelivered message changes nothing twice.
  */
 export interface IngestHandler<K extends InboundKind = InboundKind> {
+  /**
+   * True when the handlers reach the database only through `session.query` (plus publish,
+   * afterCommit and savepoint), never `session.db`: a batch of such kinds then runs without
+   * Prisma (`SessionRunner.runSql`), where `session.db` throws.
+   */
+  sqlOnly?: boolean;
   handle(session: TenantSession, message: InboundMessage<K>, services: AppServices): Promise<IngestOutcome>;
   /**
    * Optional set-based form: consecutive messages of this kind in a batch are applied in one call

@@ -33,6 +33,8 @@ export const statusTopic = defineInboundTopic({
   topic: 'status',
   payload: statusPayloadSchema,
   description: '`online` when a session starts (with its sessionId), `offline` as the will (LWT) or on a clean stop',
+  // status.ts sends its statements with session.query only.
+  sqlOnly: true,
   async handle(session, message) {
     const [result] = await applyStatusChanges(session, [statusChange(message)]);
     return outcomeOf(result!);
@@ -59,6 +61,8 @@ export const heartbeatTopic = defineInboundTopic({
   topic: 'heartbeat',
   payload: heartbeatPayloadSchema,
   description: 'A sign of life; presence measures the silence between messages',
+  // touch.ts sends its statement with session.query only.
+  sqlOnly: true,
   async handle(session, message) {
     const [result] = await touchDevices(session, [heartbeatTouch(message)], 'HEARTBEAT');
     return outcomeOf(result!);

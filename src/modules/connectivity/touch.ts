@@ -26,24 +26,31 @@ interface DeviceSighting {
 }
 
 /**
- * One entry per device, in order of first appearance. Done here rather than with GROUP BY in the
- * statement: a batch of heartbeats from few devices then sends one row per device, not per message.
+ * One entry per device, in order of first appearance, and each touch's entry (by position). Done
+ * here rather than with GROUP BY in the statement: a batch of heartbeats from few devices then
+ * sends one row per device, not per message.
  */
-function summariseByDevice(touches: readonly Touch[]): Map<string, DeviceSighting> {
-  const devices = new Map<string, DeviceSighting>();
-  for (const touch of touches) {
+function summariseByDevice(touches: readonly Touch[]): { devices: DeviceSighting[]; ofTouch: DeviceSighting[] } {
+  const byKey = new Map<string, DeviceSighting>();
+  const devices: DeviceSighting[] = [];
+  const ofTouch = new Array<DeviceSighting>(touches.length);
+  touches.forEach((touch, index) => {
     const at = touch.at.getTime();
     const id = sightingKey(touch.key);
-    const seen = devices.get(id);
+    const seen = byKey.get(id);
     if (!seen) {
-      devices.set(id, { key: touch.key, firstAt: at, lastAt: at, heartbeatAt: touch.heartbeat ? at : null, details: touch.details });
-      continue;
+      const sighting = { key: touch.key, firstAt: at, lastAt: at, heartbeatAt: touch.heartbeat ? at : null, details: touch.details };
+      byKey.set(id, sighting);
+      devices.push(sighting);
+      ofTouch[index] = sighting;
+      return;
     }
+    ofTouch[index] = seen;
     if (at < seen.firstAt) seen.firstAt = at;
     if (at > seen.lastAt) seen.lastAt = at;
     if (touch.heartbeat && (seen.heartbeatAt === null || at > seen.heartbeatAt)) seen.heartbeatAt = at;
-  }
-  return devices;
+  });
+  return { devices, ofTouch };
 }
 
 const sightingKey = (key: DeviceKey) => `${key.tenantId}/${key.deviceId}`;
@@ -60,7 +67,7 @@ type Row = { tenant_id: string; device_id: string } & Partial<Omit<TransitionRow
  */
 export async function touchDevices(session: TenantSession, touches: readonly Touch[], reason: TouchReason): Promise<PresenceOutcome[]> {
   if (touches.length === 0) return [];
-  const devices = [...summariseByDevice(touches).values()];
+  const { devices, ofTouch } = summariseByDevice(touches);
   const column = <T>(pick: (device: DeviceSighting) => T) => devices.map(pick);
   const rows = await session.query<Row>(Prisma.sql`
     WITH input AS (
@@ -103,11 +110,14 @@ export async function touchDevices(session: TenantSession, touches: readonly Tou
   const transitions = rows.filter((row): row is TransitionRow => row.id !== undefined && row.id !== null);
   publishTransitions(session, transitions);
   const byDevice = new Map(rows.map((row) => [sightingKey({ tenantId: row.tenant_id, deviceId: row.device_id }), row]));
-  return touches.map((touch) => {
-    const row = byDevice.get(sightingKey(touch.key));
+  // One outcome per device, shared by its touches: a batch allocates per device, not per message.
+  const outcomes = new Map<DeviceSighting, PresenceOutcome>();
+  for (const device of devices) {
+    const row = byDevice.get(sightingKey(device.key));
     const transition = row && row.id !== undefined && row.id !== null ? (row as TransitionRow) : null;
-    return { found: row !== undefined, transition, fenced: false };
-  });
+    outcomes.set(device, { found: row !== undefined, transition, fenced: false });
+  }
+  return ofTouch.map((device) => outcomes.get(device)!);
 }
 
 /** {@link touchDevices} for one message; other modules call it for every device message they apply. */
