@@ -106,11 +106,24 @@ async function openPostgres(options: Extract<DatabaseOptions, { kind: 'postgres'
         if (!client) return undefined;
         const named = options.preparedStatements !== false;
         return async <Row>(text: string, values: readonly unknown[]) => {
+          // Counted like Prisma's own statements: query-count tests must see these too.
+          options.onQuery?.(text);
           const result = await client.query({ text, values: values as unknown[], ...(named && { name: statementName(text) }) });
           return result.rows as Row[];
         };
       },
-      openSqlTransaction: (scope) => sqlTransaction(new LazyTransactionClient(pool), scope, options.preparedStatements === false ? undefined : statementName),
+      openSqlTransaction(scope) {
+        const transaction = sqlTransaction(new LazyTransactionClient(pool), scope, options.preparedStatements === false ? undefined : statementName);
+        const onQuery = options.onQuery;
+        if (!onQuery) return transaction;
+        return {
+          ...transaction,
+          query<Row>(text: string, values: readonly unknown[]) {
+            onQuery(text);
+            return transaction.query<Row>(text, values);
+          },
+        };
+      },
       async ping() {
         await prisma.$queryRaw`SELECT 1`;
       },
