@@ -83,7 +83,8 @@ export async function withDataDir<T>(use: (dataDir: string) => Promise<T>): Prom
   try {
     return await use(dataDir);
   } finally {
-    await rm(dataDir, { recursive: true, force: true });
+    // npm exits before the server it ran has finished closing PGlite: retry while files still appear.
+    await rm(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   }
 }
 
