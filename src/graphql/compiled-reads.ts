@@ -194,7 +194,7 @@ function parseKeyCursor(cursor: unknown, read: SqlPageRead): string[] {
 type PagePart =
   | { key: string; kind: 'typename'; typename: string }
   | { key: string; kind: 'totalCount' }
-  | { key: string; kind: 'pageInfo'; fields: Array<[string, string]> }
+  | { key: string; kind: 'pageInfo'; fields: Array<[string, string]>; typename: string }
   | { key: string; kind: 'edges'; fields: Array<{ key: string; kind: 'typename' | 'cursor' | 'node'; node?: number }>; typename: string };
 
 interface PageRow {
@@ -226,9 +226,9 @@ function compilePage(ctx: CompileContext, field: GraphQLField<unknown, unknown>,
         if (!['hasNextPage', 'hasPreviousPage', 'startCursor', 'endCursor', '__typename'].includes(infoName)) {
           throw new NotCompilable(`PageInfo.${infoName}`, true);
         }
-        fields.push([infoKey, infoName === '__typename' ? `__typename:${pageInfoType.name}` : infoName]);
+        fields.push([infoKey, infoName]);
       }
-      parts.push({ key, kind: 'pageInfo', fields });
+      parts.push({ key, kind: 'pageInfo', fields, typename: pageInfoType.name });
     } else if (name === 'edges') {
       const edgeType = objectTypeOf(connectionType.getFields()['edges']!);
       const edgeFields: Array<{ key: string; kind: 'typename' | 'cursor' | 'node'; node?: number }> = [];
@@ -285,7 +285,7 @@ function compilePage(ctx: CompileContext, field: GraphQLField<unknown, unknown>,
             else if (name === 'hasPreviousPage') info[key] = after !== null;
             else if (name === 'startCursor') info[key] = cursors[0] ?? null;
             else if (name === 'endCursor') info[key] = cursors[cursors.length - 1] ?? null;
-            else info[key] = name.slice('__typename:'.length);
+            else info[key] = part.typename;
           }
           connection[part.key] = info;
         } else {

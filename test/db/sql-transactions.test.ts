@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/database.js';
-import { applyMigrations } from '../../src/db/migrate.js';
 import { isTransientDatabaseError } from '../../src/db/prisma-errors.js';
 import { connectPgExecutor } from '../../src/db/sql-executor.js';
 import { createSessionRunner, type CommittedEventListener, type SessionRunner, type TenantScope } from '../../src/db/tenant-session.js';
@@ -18,7 +17,7 @@ import { createEventBus } from '../../src/events/pubsub.js';
 import type { PulseEventName, PulseEvents } from '../../src/events/events.js';
 import { Prisma } from '../../src/generated/prisma/client.js';
 import { createLogger } from '../../src/logger.js';
-import { createScratchDatabase, dropScratchDatabase, grantAppRole, type ScratchDatabase } from '../harness/postgres.js';
+import { createMigratedDatabase, dropScratchDatabase, type ScratchDatabase } from '../harness/postgres.js';
 
 const logger = createLogger('silent');
 const customerOf = (tenantId: string): TenantScope => ({ tenantId, role: 'customer', actorId: `user@${tenantId}` });
@@ -34,14 +33,7 @@ const committed: Array<{ database: string; name: PulseEventName; payload: unknow
 const runners = new Map<string, SessionRunner>();
 
 beforeAll(async () => {
-  scratch = await createScratchDatabase('pulse_sqltx');
-  const owner = await connectPgExecutor(scratch.ownerUrl);
-  try {
-    await applyMigrations(owner);
-  } finally {
-    await owner.close();
-  }
-  await grantAppRole(scratch);
+  scratch = await createMigratedDatabase('pulse_sqltx');
   pgliteDir = await mkdtemp(path.join(tmpdir(), 'pulse-sqltx-'));
   for (const kind of ['postgres', 'pglite'] as const) {
     const statements: string[] = [];

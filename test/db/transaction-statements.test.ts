@@ -9,13 +9,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/database.js';
-import { connectPgExecutor } from '../../src/db/sql-executor.js';
 import { createSessionRunner, type SessionRunner, type TenantScope } from '../../src/db/tenant-session.js';
 import { createEventBus } from '../../src/events/pubsub.js';
 import { Prisma } from '../../src/generated/prisma/client.js';
-import { applyMigrations } from '../../src/db/migrate.js';
 import { createLogger } from '../../src/logger.js';
-import { createScratchDatabase, dropScratchDatabase, grantAppRole, type ScratchDatabase } from '../harness/postgres.js';
+import { createMigratedDatabase, dropScratchDatabase, type ScratchDatabase } from '../harness/postgres.js';
 
 const logger = createLogger('silent');
 const customerOf = (tenantId: string): TenantScope => ({ tenantId, role: 'customer', actorId: `user@${tenantId}` });
@@ -36,14 +34,7 @@ async function seedTenants(runner: SessionRunner) {
 }
 
 beforeAll(async () => {
-  scratch = await createScratchDatabase('pulse_txstmt');
-  const owner = await connectPgExecutor(scratch.ownerUrl);
-  try {
-    await applyMigrations(owner);
-  } finally {
-    await owner.close();
-  }
-  await grantAppRole(scratch);
+  scratch = await createMigratedDatabase('pulse_txstmt');
   ({ database: postgres } = await openDatabase({ kind: 'postgres', url: scratch.appUrl, migrationUrl: scratch.ownerUrl, poolSize: 2 }, logger));
   pgliteDir = await mkdtemp(path.join(tmpdir(), 'pulse-txstmt-'));
   ({ database: pglite } = await openDatabase({ kind: 'pglite', dataDir: pgliteDir }, logger));

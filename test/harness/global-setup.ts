@@ -1,7 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { applyMigrations } from '../../src/db/migrate.js';
-import { connectPgExecutor } from '../../src/db/sql-executor.js';
-import { createScratchDatabase, dropScratchDatabase, grantAppRole, type ScratchDatabase } from './postgres.js';
+import { createMigratedDatabase, dropScratchDatabase, type ScratchDatabase } from './postgres.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -15,14 +13,7 @@ declare module 'vitest' {
  * apart by creating their own tenants.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const database = await createScratchDatabase();
-  const owner = await connectPgExecutor(database.ownerUrl);
-  try {
-    await applyMigrations(owner);
-  } finally {
-    await owner.close();
-  }
-  await grantAppRole(database);
+  const database = await createMigratedDatabase();
   project.provide('database', database);
   return async () => {
     if (!process.env['KEEP_TEST_DATABASE']) await dropScratchDatabase(database);

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { applyMigrations } from '../../src/db/migrate.js';
+import { connectPgExecutor } from '../../src/db/sql-executor.js';
 
 /** Superuser connection to the local cluster; only the harness uses it, to create and drop. */
 export const ADMIN_URL = process.env['TEST_PG_ADMIN_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -45,6 +47,19 @@ export async function createScratchDatabase(prefix = 'pulse_test'): Promise<Scra
     await client.query(`CREATE ROLE "${appRole}" LOGIN PASSWORD '${password}' NOSUPERUSER NOBYPASSRLS`);
   });
   return { name, ownerUrl: urlFor(name), appUrl: urlFor(name, appRole, password), appRole };
+}
+
+/** A scratch database with every migration applied (as its owner) and its app role granted pulse_app. */
+export async function createMigratedDatabase(prefix?: string): Promise<ScratchDatabase> {
+  const database = await createScratchDatabase(prefix);
+  const owner = await connectPgExecutor(database.ownerUrl);
+  try {
+    await applyMigrations(owner);
+  } finally {
+    await owner.close();
+  }
+  await grantAppRole(database);
+  return database;
 }
 
 /** After migrations created pulse_app: let the app's login role act as it. */

@@ -1,9 +1,7 @@
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, test } from '../harness/fixtures.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
-import { applyMigrations } from '../../src/db/migrate.js';
-import { connectPgExecutor } from '../../src/db/sql-executor.js';
-import { createScratchDatabase, dropScratchDatabase, grantAppRole, uniqueName, withAdmin, type ScratchDatabase } from '../harness/postgres.js';
+import { createMigratedDatabase, dropScratchDatabase, uniqueName, withAdmin, type ScratchDatabase } from '../harness/postgres.js';
 import { REGISTER_DEVICE } from '../harness/operations.js';
 import { vi } from 'vitest';
 
@@ -15,10 +13,7 @@ import { vi } from 'vitest';
 let database: ScratchDatabase;
 let app: TestApp;
 beforeAll(async () => {
-  database = await createScratchDatabase('pulse_outage');
-  const owner = await connectPgExecutor(database.ownerUrl);
-  await applyMigrations(owner).finally(() => owner.close());
-  await grantAppRole(database);
+  database = await createMigratedDatabase('pulse_outage');
   app = await startTestApp({ DATABASE_URL: database.appUrl, MIGRATION_DATABASE_URL: database.ownerUrl });
 });
 afterAll(async () => {
